@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+import { keygenCommand } from './keygen.js'
+import { signCommand, verifyCommand } from './sign.js'
+import { UsageError } from './usage.js'
+
+const USAGE = `usage: nlgw <command> [options]
+
+  sign     --algorithm hmac|rsa|ecdsa --hash sha256|sha512|sha3-256
+           --pre-encoding plain|url-encoded|base64|hexstr|base58|base32
+           --post-encoding base64|hexstr|base58|base32 --key FILE --message STRING
+  verify   (the options of sign) --signature SIG
+           exit 0 valid, 1 invalid, 2 usage error
+  keygen   --algorithm rsa|ecdsa [--curve prime256v1|secp256k1] [--bits N] [--out PREFIX]
+
+--key is the HMAC secret file or a PEM key: sign takes a private key,
+verify a public key or a private key (its public half is used).`
+
+const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
+  sign: signCommand,
+  verify: verifyCommand,
+  keygen: keygenCommand,
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE + '\n')
+    return name === undefined ? 2 : 0
+  }
+  const command = COMMANDS[name]
+  if (!command) throw new UsageError(`unknown command "${name}"`)
+  return command(args)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`nlgw: ${err.message}\n\n${USAGE}\n`)
+      process.exitCode = 2
+    } else {
+      process.stderr.write(`nlgw: ${(err as Error).stack ?? String(err)}\n`)
+      process.exitCode = 70
+    }
+  },
+)
