@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { buildCredential, type Credential } from '../credentials/credential.js'
+import { KeyError, SchemeError, type SigningScheme } from '../signing/index.js'
+import { ConfigError, type Problem } from './problems.js'
+import { configSchema, credentialsFileSchema } from './schema.js'
+import { compileSchema, schemaProblems } from './validate.js'
+import { SourceDocument } from './yaml.js'
+
+/** The gateway configuration, validated, with defaults applied and secrets resolved. */
+export interface GatewayConfig {
+  file: string
+  /** Digest of everything loaded (config and credential files), for the config-hash metric. */
+  hash: string
+  server: { host: string; port: number; basePath: string; bodyLimit: number }
+  metrics: { host: string; port: number }
+  redis?: { url: string; commandTimeoutMs: number }
+  auth: {
+    scheme: SigningScheme
+    timestampWindowMs: number
+    nonceTtlMs: number
+    nonceMaxEntries: number
+    credentials: ReadonlyMap<string, Credential>
+    sources: Array<{ redis: { prefix: string } } | { http: { url: string; timeoutMs: number; headers: Record<string, string> } }>
+    cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number }
+  }
+  upstream: {
+    url: string
+    timeoutMs: number
+    connectTimeoutMs: number
+    connections: number
+    subjectHeader: string
+    forwardFbapiHeaders: boolean
+    passthrough?: string
+  }
+  logging: { level: string; pretty: boolean }
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+export function parseDuration(value: number | string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs
+  if (typeof value === 'number') return value
+  const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value) ?? []
+  return Number(amount) * (UNITS[unit as string] as number)
+}
+
+type Json = Record<string, unknown>
+const section = (value: unknown, key: string): Json => (((value as Json | undefined)?.[key] as Json | undefined) ?? {})
+
+const validateConfig = compileSchema(configSchema)
+const validateCredentials = compileSchema(credentialsFileSchema)
+
+/** Environment variables that override config keys (the contract in README). */
+const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port']> = [
+  ['HOST', ['server', 'host'], 'string'],
+  ['PORT', ['server', 'port'], 'port'],
+  ['METRICS_PORT', ['metrics', 'port'], 'port'],
+  ['REDIS_URL', ['redis', 'url'], 'string'],
+  ['LOG_LEVEL', ['logging', 'level'], 'string'],
+]
+
+function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): void {
+  for (const [name, [group, key], kind] of ENV_OVERRIDES) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    if (kind === 'port' && !/^\d{1,5}$/.test(raw)) {
+      problems.push({ file: 'environment', path: name, message: `${JSON.stringify(raw)} is not a port number` })
+      continue
+    }
+    const target = ((value[group as string] as Json | undefined) ??= {})
+    target[key as string] = kind === 'port' ? Number(raw) : raw
+  }
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const doc = SourceDocument.read(file)
+  const hash = createHash('sha256').update(readFileSync(file))
+  const problems: Problem[] = []
+  const value = (doc.value ?? {}) as Json
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError([doc.problem([], 'the config must be a mapping')])
+  applyEnv(value, env, problems)
+  problems.push(...schemaProblems(doc, validateConfig, value))
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const baseDir = dirname(resolve(file))
+  const auth = section(value, 'auth')
+  const scheme = auth.scheme as SigningScheme
+  const timestampWindowMs = parseDuration(auth.timestampWindow as string, 300_000)
+  const nonceTtlMs = parseDuration(auth.nonceTtl as string, 2 * timestampWindowMs)
+  if (nonceTtlMs < 2 * timestampWindowMs) {
+    // A nonce must outlive every moment at which its timestamp is still acceptable:
+    // a request stamped up to one window ahead stays replayable for two windows.
+    problems.push(doc.problem(['auth', 'nonceTtl'], `must be at least twice auth.timestampWindow (${2 * timestampWindowMs} ms)`))
+  }
+  const credentials = new Map<string, Credential>()
+  const sources: GatewayConfig['auth']['sources'] = []
+  ;(auth.credentials as Json[]).forEach((source, index) => {
+    if (typeof source.file === 'string') {
+      const path = resolve(baseDir, source.file)
+      try {
+        hash.update(readFileSync(path))
+        loadCredentialFile(path, scheme, env, credentials, problems)
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err
+        problems.push(...err.problems)
+      }
+    } else if (source.redis) {
+      sources.push({ redis: { prefix: (section(source, 'redis').prefix as string | undefined) ?? 'nlgw:credential:' } })
+      if (!section(value, 'redis').url) problems.push(doc.problem(['auth', 'credentials', index], 'a redis credential source needs redis.url (or REDIS_URL)'))
+    } else {
+      const http = section(source, 'http')
+      sources.push({ http: { url: http.url as string, timeoutMs: parseDuration(http.timeout as string, 2000), headers: (http.headers as Record<string, string>) ?? {} } })
+    }
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const server = section(value, 'server')
+  const metrics = section(value, 'metrics')
+  const redis = section(value, 'redis')
+  const cache = section(auth, 'credentialCache')
+  const upstream = section(value, 'upstream')
+  const logging = section(value, 'logging')
+  return {
+    file,
+    hash: hash.digest('hex'),
+    server: {
+      host: (server.host as string) ?? '127.0.0.1',
+      port: (server.port as number) ?? 8000,
+      basePath: (server.basePath as string) ?? '',
+      bodyLimit: (server.bodyLimit as number) ?? 65536,
+    },
+    metrics: { host: (metrics.host as string) ?? '127.0.0.1', port: (metrics.port as number) ?? 9464 },
+    ...(typeof redis.url === 'string' ? { redis: { url: redis.url, commandTimeoutMs: parseDuration(redis.commandTimeout as string, 1000) } } : {}),
+    auth: {
+      scheme,
+      timestampWindowMs,
+      nonceTtlMs,
+      nonceMaxEntries: (section(auth, 'nonceStore').maxEntries as number) ?? 200_000,
+      credentials,
+      sources,
+      cache: {
+        ttlMs: parseDuration(cache.ttl as string, 60_000),
+        negativeTtlMs: parseDuration(cache.negativeTtl as string, 5_000),
+        maxEntries: (cache.maxEntries as number) ?? 10_000,
+      },
+    },
+    upstream: {
+      url: (upstream.url as string).replace(/\/$/, ''),
+      timeoutMs: parseDuration(upstream.timeout as string, 10_000),
+      connectTimeoutMs: parseDuration(upstream.connectTimeout as string, 2_000),
+      connections: (upstream.connections as number) ?? 128,
+      subjectHeader: ((upstream.subjectHeader as string) ?? 'x-nlgw-subject').toLowerCase(),
+      forwardFbapiHeaders: (upstream.forwardFbapiHeaders as boolean) ?? false,
+      ...(typeof upstream.passthrough === 'string' ? { passthrough: upstream.passthrough } : {}),
+    },
+    logging: { level: (logging.level as string) ?? 'info', pretty: (logging.pretty as boolean) ?? false },
+  }
+}
+
+function readRef(ref: Json, baseDir: string, env: NodeJS.ProcessEnv): string {
+  if (typeof ref.env === 'string') {
+    const value = env[ref.env]
+    if (value === undefined || value === '') throw new Error(`environment variable ${ref.env} is not set`)
+    return value
+  }
+  const path = resolve(baseDir, ref.file as string)
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  }
+}
+
+function loadCredentialFile(file: string, defaultScheme: SigningScheme, env: NodeJS.ProcessEnv, into: Map<string, Credential>, problems: Problem[]): void {
+  const doc = SourceDocument.read(file)
+  const invalid = schemaProblems(doc, validateCredentials)
+  if (invalid.length > 0) {
+    problems.push(...invalid)
+    return
+  }
+  const baseDir = dirname(file)
+  ;((doc.value as Json).credentials as Json[]).forEach((entry, index) => {
+    const at = (key: string | undefined, message: string) => problems.push(doc.problem(['credentials', index, ...(key ? [key] : [])], message))
+    const scheme = { ...defaultScheme, ...(entry.scheme as Partial<SigningScheme> | undefined) }
+    const keyField = scheme.algorithm === 'hmac' ? 'secret' : 'publicKey'
+    const otherField = keyField === 'secret' ? 'publicKey' : 'secret'
+    if (entry[otherField] !== undefined) return at(otherField, `${scheme.algorithm} credentials take "${keyField}", not "${otherField}"`)
+    if (entry[keyField] === undefined) return at(undefined, `missing "${keyField}" for a ${scheme.algorithm} credential`)
+    let apiKey: string
+    let key: string
+    try {
+      apiKey = typeof entry.apiKey === 'string' ? entry.apiKey : readRef(entry.apiKey as Json, baseDir, env).trim()
+    } catch (err) {
+      return at('apiKey', (err as Error).message)
+    }
+    try {
+      key = typeof entry[keyField] === 'string' ? (entry[keyField] as string) : readRef(entry[keyField] as Json, baseDir, env)
+    } catch (err) {
+      return at(keyField, (err as Error).message)
+    }
+    if (into.has(apiKey)) return at('apiKey', 'this API key is already configured')
+    try {
+      const credential = buildCredential(
+        apiKey,
+        {
+          id: entry.id as string | undefined,
+          enabled: entry.enabled as boolean | undefined,
+          subject: entry.subject as string,
+          accounts: entry.accounts as string[] | undefined,
+          key,
+          scheme: entry.scheme as Partial<SigningScheme> | undefined,
+        },
+        defaultScheme,
+      )
+      for (const other of into.values()) if (other.id === credential.id) return at('id', `credential id "${credential.id}" is used twice`)
+      into.set(apiKey, credential)
+    } catch (err) {
+      if (err instanceof SchemeError) err.problems.forEach((p) => at('scheme', `${p.field}: ${p.message}`))
+      else if (err instanceof KeyError) at(keyField, err.message)
+      else throw err
+    }
+  })
+}

@@ -1,0 +1,150 @@
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../../src/config/load.js'
+import { ConfigError, formatProblem } from '../../src/config/problems.js'
+
+function write(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nlgw-config-'))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  return join(dir, 'gateway.yaml')
+}
+
+function problems(file: string, env: Record<string, string> = {}): string[] {
+  try {
+    loadConfig(file, env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => formatProblem(p).replace(/^.*?(gateway|credentials)\.yaml/, '$1.yaml'))
+    throw err
+  }
+  return []
+}
+
+const valid = `server:
+  basePath: /v2
+auth:
+  scheme: { algorithm: hmac, hash: sha256, preEncoding: plain, postEncoding: base64 }
+  credentials:
+    - file: credentials.yaml
+upstream:
+  url: http://127.0.0.1:8010
+`
+const creds = `credentials:
+  - id: fireblocks
+    apiKey: key-1
+    secret: { env: NL_SECRET }
+    subject: user-1
+`
+
+t.test('a valid config loads with defaults and environment overrides', async (t) => {
+  const config = loadConfig(write({ 'gateway.yaml': valid, 'credentials.yaml': creds }), { NL_SECRET: 's', PORT: '8123', REDIS_URL: 'redis://127.0.0.1:6399', LOG_LEVEL: 'warn' })
+  t.equal(config.server.port, 8123)
+  t.equal(config.server.host, '127.0.0.1')
+  t.equal(config.metrics.port, 9464)
+  t.same(config.redis, { url: 'redis://127.0.0.1:6399', commandTimeoutMs: 1000 })
+  t.equal(config.logging.level, 'warn')
+  t.equal(config.auth.timestampWindowMs, 300_000)
+  t.equal(config.auth.nonceTtlMs, 600_000, 'nonce TTL defaults to twice the window')
+  t.equal(config.upstream.subjectHeader, 'x-nlgw-subject')
+  t.equal(config.auth.credentials.get('key-1')?.id, 'fireblocks')
+  t.match(config.hash, /^[0-9a-f]{64}$/)
+})
+
+t.test('mistakes are reported together, each with file:line:col and a hint', async (t) => {
+  const file = write({
+    'gateway.yaml': `server:
+  prot: 8000
+auth:
+  scheme: { algorithm: hmac, hash: sha265, preEncoding: plain, postEncoding: url-encoded }
+  timestampWindow: 5 minutes
+  credentials:
+    - file: credentials.yaml
+    - ldap: {}
+upstream:
+  url: ftp://legacy
+`,
+    'credentials.yaml': creds,
+  })
+  t.same(problems(file), [
+    'gateway.yaml:2:3: server: unknown key "prot" (did you mean "port"?)',
+    'gateway.yaml:4:36: auth.scheme.hash: "sha265" is not allowed (did you mean "sha256"?); expected one of sha256, sha512, sha3-256',
+    'gateway.yaml:4:78: auth.scheme.postEncoding: "url-encoded" is not allowed; expected one of base64, hexstr, base58, base32',
+    'gateway.yaml:5:20: auth.timestampWindow: must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',
+    'gateway.yaml:8:7: auth.credentials[1]: a credential source is { file: PATH }, { redis: { prefix } } or { http: { url, timeout, headers } }',
+    'gateway.yaml:10:8: upstream.url: "ftp://legacy" must match pattern "^https?://[^/?#]+/?$"',
+  ])
+})
+
+t.test('credentials: inline secrets refused, missing env named, wrong key kinds placed', async (t) => {
+  const file = write({
+    'gateway.yaml': valid,
+    'credentials.yaml': `credentials:
+  - apiKey: a
+    secret: hunter2
+    subject: u
+  - apiKey: b
+    secret: { env: MISSING_SECRET }
+    subject: u
+  - apiKey: c
+    publicKey: { file: nowhere.pem }
+    subject: u
+    scheme: { algorithm: rsa }
+  - apiKey: d
+    publicKey: "-----BEGIN PUBLIC KEY-----\\nnot a key\\n-----END PUBLIC KEY-----"
+    subject: u
+    scheme: { algorithm: ecdsa, hash: sha512 }
+  - apiKey: e
+    secret: { env: NL_SECRET }
+    subject: u
+  - id: dup
+    apiKey: e
+    secret: { env: NL_SECRET }
+    subject: u
+`,
+  })
+  t.same(problems(file, { NL_SECRET: 's' }), [
+    'credentials.yaml:3:13: credentials[0].secret: must be { env: VARIABLE } or { file: PATH }',
+  ])
+  writeFileSync(file.replace('gateway.yaml', 'credentials.yaml'), `credentials:
+  - apiKey: b
+    secret: { env: MISSING_SECRET }
+    subject: u
+  - apiKey: c
+    publicKey: { file: nowhere.pem }
+    subject: u
+    scheme: { algorithm: rsa }
+  - apiKey: d
+    publicKey: "-----BEGIN PUBLIC KEY-----\\nnot a key\\n-----END PUBLIC KEY-----"
+    subject: u
+    scheme: { algorithm: ecdsa, hash: sha512 }
+  - apiKey: e
+    secret: { env: NL_SECRET }
+    subject: u
+  - apiKey: e
+    secret: { env: NL_SECRET }
+    subject: u
+  - apiKey: f
+    publicKey: { env: NL_SECRET }
+    subject: u
+`)
+  const found = problems(file, { NL_SECRET: 's' })
+  t.match(found[0], /^credentials\.yaml:3:13: credentials\[0\]\.secret: environment variable MISSING_SECRET is not set$/)
+  t.match(found[1], /^credentials\.yaml:6:16: credentials\[1\]\.publicKey: cannot read .*nowhere\.pem: ENOENT$/)
+  t.match(found[2], /^credentials\.yaml:12:13: credentials\[2\]\.scheme: hash: ECDSA is defined with sha256 only, not sha512$/)
+  t.match(found[3], /^credentials\.yaml:16:13: credentials\[4\]\.apiKey: this API key is already configured$/)
+  t.match(found[4], /^credentials\.yaml:20:16: credentials\[5\]\.publicKey: hmac credentials take "secret", not "publicKey"$/)
+  t.equal(found.length, 5)
+})
+
+t.test('the nonce TTL must cover two timestamp windows', async (t) => {
+  const file = write({ 'gateway.yaml': valid.replace('  credentials:', '  timestampWindow: 5m\n  nonceTtl: 6m\n  credentials:'), 'credentials.yaml': creds })
+  t.same(problems(file, { NL_SECRET: 's' }), ['gateway.yaml:6:13: auth.nonceTtl: must be at least twice auth.timestampWindow (600000 ms)'])
+})
+
+t.test('environment values are checked too; unreadable and non-YAML files are reported', async (t) => {
+  const file = write({ 'gateway.yaml': valid, 'credentials.yaml': creds })
+  t.same(problems(file, { NL_SECRET: 's', PORT: 'eighty' }), ['environment: PORT: "eighty" is not a port number'])
+  t.match(problems(join(tmpdir(), 'no-such-dir', 'gateway.yaml'))[0], /gateway\.yaml: cannot read: ENOENT/)
+  t.match(problems(write({ 'gateway.yaml': 'auth: [unclosed' }))[0], /^gateway\.yaml:1:16: Flow sequence .* end with a \]/)
+})
