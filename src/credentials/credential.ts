@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto'
+import { createVerifier, parseScheme, type SigningScheme, type Verifier } from '../signing/index.js'
+
+/** An authenticated caller: who it is upstream, what it may touch, how it signs. */
+export interface Credential {
+  /** A label for logs, metrics and nonce scoping; never the API key itself. */
+  id: string
+  enabled: boolean
+  /** The legacy identity the gateway injects upstream. */
+  subject: string
+  /** When set, the only account ids this credential may use. */
+  accounts?: ReadonlySet<string>
+  verifier: Verifier
+}
+
+/** A credential as a source stores it, key material resolved to text. */
+export interface CredentialRecord {
+  id?: string | undefined
+  enabled?: boolean | undefined
+  subject: string
+  accounts?: readonly string[] | undefined
+  /** HMAC secret, or a PEM public (or private) key. */
+  key: string
+  /** Overrides of the provider-wide signing scheme. */
+  scheme?: Partial<SigningScheme> | undefined
+}
+
+export const CREDENTIAL_ID = /^[A-Za-z0-9._-]{1,64}$/
+
+/** The default id: a short digest of the API key, stable and safe to log. */
+export function keyDigest(apiKey: string): string {
+  return 'k-' + createHash('sha256').update(apiKey).digest('hex').slice(0, 16)
+}
+
+/** Parses the key once; throws SchemeError / KeyError on a bad record. */
+export function buildCredential(apiKey: string, record: CredentialRecord, defaultScheme: SigningScheme): Credential {
+  const scheme = parseScheme({ ...defaultScheme, ...record.scheme })
+  const id = record.id ?? keyDigest(apiKey)
+  if (!CREDENTIAL_ID.test(id)) throw new Error(`credential id ${JSON.stringify(id)} must match ${CREDENTIAL_ID}`)
+  return {
+    id,
+    enabled: record.enabled ?? true,
+    subject: record.subject,
+    ...(record.accounts ? { accounts: new Set(record.accounts) } : {}),
+    verifier: createVerifier(scheme, record.key),
+  }
+}

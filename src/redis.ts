@@ -1,0 +1,71 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
+
+/**
+ * One Redis client for the nonce, idempotency and credential stores, from a URL:
+ *   redis://[:password@]host:port[/db]   (rediss:// for TLS)
+ *   redis+sentinel://[:password@]host:26379,host2:26379/masterName[/db]
+ *   redis+cluster://[:password@]host:6379,host2:6379
+ *
+ * Commands fail at once while disconnected (no offline queue) so that the
+ * gateway answers 503 instead of stalling, and the client reconnects on its
+ * own: service resumes without a restart when Redis is back.
+ */
+export type RedisClient = Redis | Cluster
+
+export interface RedisClientOptions {
+  commandTimeoutMs?: number
+}
+
+const MULTI_HOST = /^(redis\+sentinel|redis\+cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(?:\/([^/?]+))?(?:\/(\d+))?\/?$/
+
+export function createRedisClient(url: string, { commandTimeoutMs = 1000 }: RedisClientOptions = {}): RedisClient {
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    lazyConnect: false,
+  }
+  const multi = MULTI_HOST.exec(url)
+  if (!multi) {
+    if (!/^rediss?:\/\//.test(url)) throw new Error(`unsupported Redis URL scheme in ${redactUrl(url)} (redis://, rediss://, redis+sentinel://, redis+cluster://)`)
+    return new Redis(url, common)
+  }
+  const [, kind, username, password, hostList, name, db] = multi
+  const nodes = (hostList as string).split(',').map((hp) => {
+    const [host, port] = hp.split(':')
+    return { host: host as string, port: Number(port ?? (kind === 'redis+sentinel' ? 26379 : 6379)) }
+  })
+  const auth = { ...(username ? { username: decodeURIComponent(username) } : {}), ...(password ? { password: decodeURIComponent(password) } : {}) }
+  if (kind === 'redis+sentinel') {
+    if (!name) throw new Error(`redis+sentinel URL needs the master name: redis+sentinel://host:26379/mymaster`)
+    return new Redis({ ...common, ...auth, sentinels: nodes, name, db: Number(db ?? 0) })
+  }
+  return new Cluster(nodes, {
+    enableOfflineQueue: false,
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    redisOptions: { ...common, ...auth },
+  })
+}
+
+/** The URL without its password, for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
+}
+
+/** Resolves once the client can take commands, or rejects after `timeoutMs`. */
+export function redisReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady)
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`))
+    }, timeoutMs)
+    const onReady = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    client.once('ready', onReady)
+  })
+}
