@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Socket } from 'node:net'
+import fp from 'fastify-plugin'
+import { ERRORS, GatewayError, type ErrorSpec } from '../src/errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The catalogue entry the request was refused with, for logs and metrics. */
+    refusal?: ErrorSpec
+  }
+}
+
+/** Fastify's own errors, translated into the catalogue. */
+function fromFastify(err: FastifyError): GatewayError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError(ERRORS.bodyTooLarge)
+    case 'FST_ERR_BAD_URL':
+      return new GatewayError(ERRORS.malformedRequest, { message: 'Request URL has invalid percent-encoding' })
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new GatewayError(ERRORS.malformedRequest)
+    default:
+      return err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
+        ? new GatewayError(ERRORS.malformedRequest, { message: err.message })
+        : undefined
+  }
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
+  request.refusal = error.spec
+  return reply.code(error.spec.status).type('application/json').send(error.body)
+}
+
+/**
+ * Every answer the gateway itself gives is a Network Link error body; a stack
+ * trace never reaches a client. Unexpected errors are logged in full and
+ * answered 500 `internal-error`.
+ */
+async function errorsPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const known = err instanceof GatewayError ? err : fromFastify(err)
+    if (known) {
+      if (known.spec.status >= 500) request.log.error({ err: known.cause ?? err, reason: known.spec.reason }, known.message)
+      return sendError(request, reply, known)
+    }
+    request.log.error({ err }, 'unhandled error')
+    return sendError(request, reply, new GatewayError(ERRORS.internal))
+  })
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new GatewayError(ERRORS.routeNotFound)))
+}
+
+export default fp(errorsPlugin, { name: 'nlgw-errors' })
+
+/** For Fastify's `frameworkErrors`: URLs the router cannot decode, before any hook runs. */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendError(request, reply, fromFastify(err) ?? new GatewayError(ERRORS.malformedRequest))
+}
+
+/** For Fastify's `clientErrorHandler`: requests Node's parser rejects before routing. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return
+  const spec = err.code === 'HPE_HEADER_OVERFLOW' ? ERRORS.headersTooLarge : ERRORS.malformedRequest
+  const body = JSON.stringify(new GatewayError(spec).body)
+  socket.end(
+    `HTTP/1.1 ${spec.status} ${spec.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
+}

@@ -1,0 +1,81 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import type { LoggerOptions } from 'pino'
+import authPlugin from '../plugins/auth.js'
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
+import { passthroughRoutes } from '../plugins/passthrough.js'
+import rawBodyPlugin from '../plugins/raw-body.js'
+import type { Authenticator } from './auth/authenticator.js'
+import type { GatewayConfig } from './config/load.js'
+import type { GatewayMetrics } from './metrics.js'
+import type { Upstream } from './upstream.js'
+
+export interface AppDeps {
+  config: GatewayConfig
+  authenticator: Authenticator
+  upstream: Upstream
+  metrics: GatewayMetrics
+  logger: LoggerOptions | false
+}
+
+/** Never logged: secrets and signatures, wherever they might appear. */
+export const REDACT = [
+  'req.headers["x-fbapi-signature"]',
+  'req.headers["x-fb-platform-signature"]',
+  'req.headers["x-fbapi-key"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+]
+
+/**
+ * The Network Link listener: errors in Network Link format everywhere, and
+ * under the base path an authenticated context into which the route plugins
+ * (mapped routes, passthrough) are registered.
+ */
+export async function buildApp({ config, authenticator, upstream, metrics, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger === false ? false : { ...logger, redact: REDACT },
+    // One access-log line per request comes from the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.bodyLimit,
+    // Collateral ids are three UUIDs joined by dots (110 characters).
+    routerOptions: { maxParamLength: 512 },
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
+    requestTimeout: 30_000,
+  })
+  await app.register(errorsPlugin)
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.refusal) metrics.countError(request.refusal)
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        key: request.identified?.credential.id,
+        reason: request.refusal?.reason,
+      },
+      'request',
+    )
+  })
+  await app.register(
+    async (networkLink) => {
+      await networkLink.register(rawBodyPlugin)
+      await networkLink.register(authPlugin, { authenticator, basePath: config.server.basePath })
+      if (config.upstream.passthrough !== undefined) {
+        await networkLink.register(passthroughRoutes, {
+          upstream,
+          upstreamPrefix: config.upstream.passthrough,
+          basePath: config.server.basePath,
+          subjectHeader: config.upstream.subjectHeader,
+          forwardFbapiHeaders: config.upstream.forwardFbapiHeaders,
+          timeoutMs: config.upstream.timeoutMs,
+        })
+      }
+    },
+    { prefix: config.server.basePath },
+  )
+  return app
+}

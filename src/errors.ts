@@ -1,0 +1,100 @@
+/**
+ * Every error the gateway answers with, in one catalogue (as Fastify's
+ * lib/errors.js): status, Network Link `errorType`, `propertyName`,
+ * `requestPart`, and the metric `kind` and `reason` it is counted under. The
+ * README's error table, the tests and the dashboard all read from here.
+ *
+ * Bodies follow the spec: `{ message, errorType, propertyName?, requestPart? }`.
+ * UnauthorizedError allows only `X-FBAPI-KEY` as propertyName, so refusals of a
+ * signature or a nonce name no property.
+ */
+export type ErrorType =
+  | 'schema-error'
+  | 'schema-property-error'
+  | 'bad-request'
+  | 'idempotency-key-reuse'
+  | 'unauthorized'
+  | 'not-found'
+  | 'internal-error'
+export type RequestPart = 'params' | 'body' | 'querystring' | 'headers'
+/** What the refusal is about, for metrics: one counter per kind, labelled by reason. */
+export type ErrorKind = 'auth' | 'request' | 'route' | 'upstream' | 'mapping' | 'internal'
+
+export interface ErrorSpec {
+  status: number
+  errorType: ErrorType
+  propertyName?: string
+  requestPart?: RequestPart
+  kind: ErrorKind
+  reason: string
+  message: string
+}
+
+const header = (name: string, status: number, errorType: ErrorType, reason: string, message: string): ErrorSpec => ({
+  status,
+  errorType,
+  propertyName: name,
+  requestPart: 'headers',
+  kind: 'auth',
+  reason,
+  message,
+})
+
+export const ERRORS = {
+  missingApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'missing_header', 'Missing X-FBAPI-KEY header'),
+  missingSignature: header('X-FBAPI-SIGNATURE', 400, 'schema-property-error', 'missing_header', 'Missing X-FBAPI-SIGNATURE header'),
+  missingNonce: header('X-FBAPI-NONCE', 400, 'schema-property-error', 'missing_header', 'Missing X-FBAPI-NONCE header'),
+  missingTimestamp: header('X-FBAPI-TIMESTAMP', 400, 'schema-property-error', 'missing_header', 'Missing X-FBAPI-TIMESTAMP header'),
+  malformedNonce: header('X-FBAPI-NONCE', 400, 'schema-property-error', 'malformed_header', 'X-FBAPI-NONCE must be 1 to 128 visible ASCII characters'),
+  malformedTimestamp: header('X-FBAPI-TIMESTAMP', 400, 'schema-property-error', 'malformed_header', 'X-FBAPI-TIMESTAMP must be milliseconds since the Unix epoch'),
+  staleTimestamp: header('X-FBAPI-TIMESTAMP', 400, 'schema-property-error', 'bad_timestamp', 'X-FBAPI-TIMESTAMP is outside the accepted time window'),
+  unknownApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'unknown_key', 'Unknown API key'),
+  disabledApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'disabled_key', 'API key is disabled'),
+  badSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'bad_signature', message: 'Signature verification failed' },
+  replayedNonce: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'replayed_nonce', message: 'Nonce already used' },
+  storeUnavailable: { status: 503, errorType: 'internal-error', kind: 'auth', reason: 'store_unavailable', message: 'Authentication store unavailable, try again' },
+  credentialInvalid: { status: 500, errorType: 'internal-error', kind: 'auth', reason: 'credential_invalid', message: 'Credential record is invalid' },
+  accountNotPermitted: { status: 404, errorType: 'not-found', kind: 'auth', reason: 'account_scope', message: 'Account not found' },
+
+  routeNotFound: { status: 404, errorType: 'not-found', kind: 'route', reason: 'no_route', message: 'Route not found' },
+  dotSegment: { status: 400, errorType: 'bad-request', requestPart: 'params', kind: 'request', reason: 'dot_segment', message: 'Path must not contain "." or ".." segments' },
+  malformedRequest: { status: 400, errorType: 'bad-request', kind: 'request', reason: 'malformed_http', message: 'Malformed HTTP request' },
+  headersTooLarge: { status: 431, errorType: 'bad-request', requestPart: 'headers', kind: 'request', reason: 'headers_too_large', message: 'Request headers too large' },
+  bodyTooLarge: { status: 413, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'body_too_large', message: 'Request body too large' },
+  invalidJson: { status: 400, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'invalid_json', message: 'Request body is not valid JSON' },
+
+  upstreamUnavailable: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'unavailable', message: 'Backend unavailable' },
+  upstreamTimeout: { status: 504, errorType: 'internal-error', kind: 'upstream', reason: 'timeout', message: 'Backend did not answer in time' },
+  upstreamTooLarge: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'too_large', message: 'Backend response too large' },
+  internal: { status: 500, errorType: 'internal-error', kind: 'internal', reason: 'internal', message: 'Internal error' },
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorName = keyof typeof ERRORS
+
+/** A refusal or failure with its catalogue entry; `detail` refines message or property for the body. */
+export class GatewayError extends Error {
+  readonly spec: ErrorSpec
+  readonly body: NetworkLinkError
+
+  constructor(spec: ErrorSpec, detail: Partial<Pick<ErrorSpec, 'message' | 'propertyName' | 'requestPart'>> = {}, options?: { cause?: unknown }) {
+    const message = detail.message ?? spec.message
+    super(message, options)
+    this.name = 'GatewayError'
+    this.spec = spec
+    const propertyName = detail.propertyName ?? spec.propertyName
+    const requestPart = detail.requestPart ?? spec.requestPart
+    this.body = {
+      message,
+      errorType: spec.errorType,
+      ...(propertyName !== undefined ? { propertyName } : {}),
+      ...(requestPart !== undefined ? { requestPart } : {}),
+    }
+  }
+}
+
+export interface NetworkLinkError {
+  message: string
+  errorType: ErrorType
+  propertyName?: string
+  requestPart?: RequestPart
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The gateway process: `NLGW_CONFIG=gateway.yaml node dist/src/server.js`.
+ * Network Link listener on server.host:port, metrics and health on
+ * metrics.host:port.
+ */
+import Fastify from 'fastify'
+import { ConfigError } from './config/problems.js'
+import { loadConfig } from './config/load.js'
+import { createGateway } from './gateway.js'
+import { redactUrl, redisReady } from './redis.js'
+
+async function main(): Promise<void> {
+  const file = process.env.NLGW_CONFIG
+  if (!file) throw new ConfigError([{ file: 'environment', path: 'NLGW_CONFIG', message: 'set NLGW_CONFIG to the gateway config file' }])
+  const config = loadConfig(file)
+  const gateway = await createGateway(config, { logger: { level: config.logging.level } })
+  const log = gateway.app.log
+
+  const ops = Fastify({ logger: false })
+  ops.get('/metrics', async (_request, reply) => reply.type(gateway.metrics.registry.contentType).send(await gateway.metrics.registry.metrics()))
+  ops.get('/healthz', async () => ({ status: 'ok' }))
+  ops.get('/readyz', async (_request, reply) => {
+    const redis = gateway.redis ? gateway.redis.status === 'ready' : true
+    return reply.code(redis ? 200 : 503).send({ status: redis ? 'ready' : 'not ready', checks: { config: 'ok', redis: gateway.redis ? gateway.redis.status : 'not configured' } })
+  })
+
+  if (gateway.redis) {
+    // Start anyway if Redis is late: requests are refused with 503 and /readyz says why until it connects.
+    await redisReady(gateway.redis, 5000).catch((err: unknown) => log.warn({ redis: redactUrl(config.redis?.url ?? ''), err: (err as Error).message }, 'Redis not reachable yet'))
+  }
+  await gateway.app.listen({ host: config.server.host, port: config.server.port })
+  await ops.listen({ host: config.metrics.host, port: config.metrics.port })
+  log.info({ metrics: `http://${config.metrics.host}:${config.metrics.port}/metrics`, nonceStore: gateway.nonces.kind }, 'gateway ready')
+
+  let closing = false
+  const shutdown = (signal: string) => {
+    if (closing) return
+    closing = true
+    log.info({ signal }, 'shutting down')
+    Promise.all([gateway.close(), ops.close()]).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

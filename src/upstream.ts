@@ -1,0 +1,87 @@
+import { Pool } from 'undici'
+import { ERRORS, GatewayError } from './errors.js'
+
+/**
+ * The legacy backend: one fixed origin from config, reached through a pool of
+ * keep-alive connections. Request values only ever fill in the path, query,
+ * headers and body; nothing a client sends can change where a request goes.
+ */
+export interface UpstreamRequest {
+  method: string
+  /** Path and query, already encoded. */
+  path: string
+  headers: Record<string, string>
+  body?: Buffer | string | undefined
+  timeoutMs: number
+}
+
+export interface UpstreamResponse {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer
+}
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'unavailable' | 'too-large',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'UpstreamError'
+  }
+}
+
+export interface UpstreamOptions {
+  url: string
+  connections: number
+  connectTimeoutMs: number
+  maxResponseBytes?: number
+}
+
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT'])
+
+export class Upstream {
+  private readonly pool: Pool
+  private readonly maxResponseBytes: number
+
+  constructor({ url, connections, connectTimeoutMs, maxResponseBytes = 16 << 20 }: UpstreamOptions) {
+    this.pool = new Pool(url, { connections, connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000 })
+    this.maxResponseBytes = maxResponseBytes
+  }
+
+  async request({ method, path, headers, body, timeoutMs }: UpstreamRequest): Promise<UpstreamResponse> {
+    try {
+      // One deadline for the whole exchange; undici's own header/body timeouts tick too coarsely for sub-second limits.
+      const res = await this.pool.request({ method: method as 'GET', path, headers, body, signal: AbortSignal.timeout(timeoutMs) })
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length
+        if (size > this.maxResponseBytes) {
+          res.body.destroy()
+          throw new UpstreamError('too-large', `upstream response over ${this.maxResponseBytes} bytes`)
+        }
+        chunks.push(chunk as Buffer)
+      }
+      return { status: res.statusCode, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) }
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err
+      const code = (err as { code?: string }).code ?? ''
+      if (TIMEOUTS.has(code) || (err as Error).name === 'TimeoutError') {
+        throw new UpstreamError('timeout', `upstream ${method} ${path} timed out after ${timeoutMs} ms`, { cause: err })
+      }
+      throw new UpstreamError('unavailable', `upstream ${method} ${path} failed: ${code || (err as Error).message}`, { cause: err })
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close()
+  }
+}
+
+/** The Network Link answer to a failed upstream call: 504 on timeout, 502 otherwise. */
+export function upstreamFailure(err: UpstreamError): GatewayError {
+  const spec = err.kind === 'timeout' ? ERRORS.upstreamTimeout : err.kind === 'too-large' ? ERRORS.upstreamTooLarge : ERRORS.upstreamUnavailable
+  return new GatewayError(spec, {}, { cause: err })
+}

@@ -1,0 +1,46 @@
+import t from 'tap'
+import { Backend } from '../helpers/backend.js'
+import { send } from '../helpers/client.js'
+import { startGateway } from '../helpers/gateway.js'
+
+const key = { hmac: 's', hash: 'sha256' } as const
+const auth = { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] }
+const credentials = [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'legacy-42' }]
+
+t.test('the identity header is always the gateway\'s; X-FBAPI headers stay behind unless configured', async (t) => {
+  const backend = await Backend.start()
+  t.teardown(() => backend.close())
+  for (const forwardFbapiHeaders of [false, true]) {
+    const gateway = await startGateway({ config: { auth, upstream: { url: backend.url, passthrough: '/internal/nl', subjectHeader: 'X-Legacy-User', forwardFbapiHeaders } }, credentials, env: { S: 's' } })
+    const res = await send(gateway.url, {
+      method: 'POST',
+      path: '/v2/accounts/a%2Fb/withdrawals?x=%20y',
+      body: '{"amount":"1.10"}',
+      key,
+      headers: { 'x-legacy-user': 'admin', 'X-Legacy-User': 'root', 'x-custom': 'kept' },
+    })
+    t.equal(res.status, 200)
+    const seen = backend.requests.at(-1)
+    t.equal(seen?.url, '/internal/nl/accounts/a%2Fb/withdrawals?x=%20y', 'path and query forwarded as received')
+    t.equal(seen?.headers['x-legacy-user'], 'legacy-42', 'client copies of the identity header are replaced')
+    t.equal(seen?.headers['x-custom'], 'kept')
+    t.equal(seen?.body.toString(), '{"amount":"1.10"}', 'body forwarded byte for byte')
+    t.equal(seen?.headers['x-fbapi-signature'] !== undefined, forwardFbapiHeaders, `X-FBAPI headers forwarded: ${forwardFbapiHeaders}`)
+    await gateway.close()
+  }
+})
+
+t.test('backend slow → 504, backend down → 502, both in Network Link format', async (t) => {
+  const backend = await Backend.start(() => ({ delayMs: 400, body: { late: true } }))
+  const gateway = await startGateway({ config: { auth, upstream: { url: backend.url, passthrough: '/nl', timeout: '100ms' } }, credentials, env: { S: 's' } })
+  t.teardown(() => gateway.close())
+  const slow = await send(gateway.url, { path: '/v2/accounts', key })
+  t.equal(slow.status, 504)
+  t.same(slow.json, { message: 'Backend did not answer in time', errorType: 'internal-error' })
+  await backend.close()
+  const down = await send(gateway.url, { path: '/v2/accounts', key })
+  t.equal(down.status, 502)
+  t.same(down.json, { message: 'Backend unavailable', errorType: 'internal-error' })
+  const errors = (await gateway.metrics.registry.getSingleMetric('nlgw_upstream_errors_total')?.get())?.values
+  t.same(Object.fromEntries((errors ?? []).map((v) => [v.labels.reason, v.value])), { timeout: 1, unavailable: 1 })
+})

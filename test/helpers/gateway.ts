@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { loadConfig } from '../../src/config/load.js'
+import { createGateway, type Gateway } from '../../src/gateway.js'
+import { redisReady } from '../../src/redis.js'
+
+export interface TestGateway extends Gateway {
+  url: string
+  dir: string
+}
+
+/**
+ * A gateway built the way production builds it: YAML config and credential
+ * files on disk, secrets in the environment, loaded by loadConfig, listening on
+ * a loopback port.
+ */
+export interface GatewaySetup {
+  config: Record<string, unknown>
+  credentials?: unknown[]
+  /** The environment loadConfig sees (secrets referenced by { env }). */
+  env?: Record<string, string>
+  /** Extra files beside the config, e.g. secrets referenced by { file }. */
+  files?: Record<string, string>
+}
+
+export async function startGateway({ config, credentials = [], env = {}, files = {} }: GatewaySetup): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'nlgw-gw-'))
+  writeFileSync(join(dir, 'credentials.yaml'), stringify({ credentials }))
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
+  const file = join(dir, 'gateway.yaml')
+  writeFileSync(file, stringify({ server: { host: '127.0.0.1', port: 0, basePath: '/v2' }, ...config }))
+  const gateway = await createGateway(loadConfig(file, { ...env }), { logger: false })
+  if (gateway.redis) await redisReady(gateway.redis, 5000)
+  await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = gateway.app.server.address() as { port: number }
+  return { ...gateway, url: `http://127.0.0.1:${port}`, dir }
+}
