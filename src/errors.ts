@@ -8,14 +8,15 @@
  * UnauthorizedError allows only `X-FBAPI-KEY` as propertyName, so refusals of a
  * signature or a nonce name no property.
  */
-export type ErrorType =
-  | 'schema-error'
-  | 'schema-property-error'
-  | 'bad-request'
-  | 'idempotency-key-reuse'
-  | 'unauthorized'
-  | 'not-found'
-  | 'internal-error'
+/** Every errorType the spec defines (BadRequestError, UnauthorizedError, GeneralError). */
+export const ERROR_TYPES = [
+  'schema-error', 'schema-property-error', 'bad-request', 'unknown-asset', 'unsupported-conversion', 'quote-not-ready',
+  'deposit-address-disabled', 'order-not-trading', 'idempotency-key-reuse', 'deposit-address-creation-not-allowed',
+  'unsupported-transfer-method', 'transfer-destination-not-allowed', 'unsupported-ramp-method', 'unsupported-source-asset',
+  'unsupported-destination-asset', 'amount-below-minimum', 'pii-missing', 'unsupported-external-source', 'unsupported-region',
+  'destination-not-whitelisted', 'unauthorized', 'not-found', 'internal-error',
+] as const
+export type ErrorType = (typeof ERROR_TYPES)[number]
 export type RequestPart = 'params' | 'body' | 'querystring' | 'headers'
 /** What the refusal is about, for metrics: one counter per kind, labelled by reason. */
 export type ErrorKind = 'auth' | 'request' | 'route' | 'upstream' | 'mapping' | 'internal'
@@ -63,9 +64,16 @@ export const ERRORS = {
   bodyTooLarge: { status: 413, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'body_too_large', message: 'Request body too large' },
   invalidJson: { status: 400, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'invalid_json', message: 'Request body is not valid JSON' },
 
+  requestNotMappable: { status: 400, errorType: 'bad-request', kind: 'request', reason: 'not_mappable', message: 'Request cannot be translated for the backend' },
+
   upstreamUnavailable: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'unavailable', message: 'Backend unavailable' },
   upstreamTimeout: { status: 504, errorType: 'internal-error', kind: 'upstream', reason: 'timeout', message: 'Backend did not answer in time' },
   upstreamTooLarge: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'too_large', message: 'Backend response too large' },
+  upstreamNotJson: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'not_json', message: 'Backend answered something other than JSON' },
+  upstreamUnmapped: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'unmapped_status', message: 'Backend answered with an error the mapping does not translate' },
+  /** An error the backend answered and a mapping translated; status and errorType come from the mapping rule. */
+  backendError: { status: 400, errorType: 'bad-request', kind: 'upstream', reason: 'mapped_error', message: 'Request refused by the backend' },
+  mappingFailed: { status: 502, errorType: 'internal-error', kind: 'mapping', reason: 'mapping_failed', message: 'Backend answer could not be translated' },
   internal: { status: 500, errorType: 'internal-error', kind: 'internal', reason: 'internal', message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>
 

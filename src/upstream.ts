@@ -21,6 +21,11 @@ export interface UpstreamResponse {
   body: Buffer
 }
 
+/** What a route needs of the backend: the pooled client in the gateway, recorded answers in `nlgw test-mapping`. */
+export interface UpstreamClient {
+  request(request: UpstreamRequest): Promise<UpstreamResponse>
+}
+
 export class UpstreamError extends Error {
   constructor(
     readonly kind: 'timeout' | 'unavailable' | 'too-large',
@@ -41,7 +46,7 @@ export interface UpstreamOptions {
 
 const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT'])
 
-export class Upstream {
+export class Upstream implements UpstreamClient {
   private readonly pool: Pool
   private readonly maxResponseBytes: number
 

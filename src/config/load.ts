@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { buildCredential, type Credential } from '../credentials/credential.js'
 import { KeyError, SchemeError, type SigningScheme } from '../signing/index.js'
+import { parseDuration } from './duration.js'
 import { ConfigError, type Problem } from './problems.js'
+import { mappingFiles } from '../mapping/load.js'
 import { configSchema, credentialsFileSchema } from './schema.js'
 import { compileSchema, schemaProblems } from './validate.js'
 import { SourceDocument } from './yaml.js'
@@ -34,16 +36,11 @@ export interface GatewayConfig {
     forwardFbapiHeaders: boolean
     passthrough?: string
   }
+  /** Mapping files (directories expanded), absolute. */
+  mappings: string[]
+  /** Reload on file changes, besides SIGHUP. */
+  reload: { watch: boolean }
   logging: { level: string; pretty: boolean }
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-export function parseDuration(value: number | string | undefined, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs
-  if (typeof value === 'number') return value
-  const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value) ?? []
-  return Number(amount) * (UNITS[unit as string] as number)
 }
 
 type Json = Record<string, unknown>
@@ -155,6 +152,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       forwardFbapiHeaders: (upstream.forwardFbapiHeaders as boolean) ?? false,
       ...(typeof upstream.passthrough === 'string' ? { passthrough: upstream.passthrough } : {}),
     },
+    mappings: mappingFiles((value.mappings as string[] | undefined) ?? [], baseDir),
+    reload: { watch: (section(value, 'reload').watch as boolean | undefined) ?? false },
     logging: { level: (logging.level as string) ?? 'info', pretty: (logging.pretty as boolean) ?? false },
   }
 }

@@ -86,6 +86,8 @@ export const configSchema = object(
       },
       ['url'],
     ),
+    reload: object({ watch: { type: 'boolean' } }),
+    mappings: { type: 'array', items: { type: 'string', minLength: 1 }, 'x-message': 'must be a list of mapping files or directories' },
     logging: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, pretty: { type: 'boolean' } }),
   },
   ['auth', 'upstream'],

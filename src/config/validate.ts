@@ -55,7 +55,7 @@ function message(error: ErrorObject): string {
 }
 
 /** Validates `doc.value`; one located problem per distinct mistake. */
-export function schemaProblems(doc: SourceDocument, validate: ValidateFunction, value: unknown = doc.value): Problem[] {
+export function schemaProblems(doc: SourceDocument, validate: ValidateFunction, value: unknown = doc.value, base: ReadonlyArray<string | number> = []): Problem[] {
   if (validate(value)) return []
   const errors = validate.errors ?? []
   // A failed anyOf/oneOf explains itself; the errors of its branches at or under that path are noise.
@@ -66,7 +66,9 @@ export function schemaProblems(doc: SourceDocument, validate: ValidateFunction, 
   const seen = new Set<string>()
   const problems: Problem[] = []
   for (const error of kept) {
-    const problem = doc.problem(pathOf(error), message(error))
+    // An unknown key is pointed at itself, not at the mapping that holds it.
+    const extra = error.keyword === 'additionalProperties' ? [String((error.params as { additionalProperty: string }).additionalProperty)] : []
+    const problem = doc.problem([...base, ...pathOf(error), ...extra], message(error), { atKey: extra.length > 0 })
     const key = `${problem.path}\n${problem.message}`
     if (!seen.has(key)) {
       seen.add(key)

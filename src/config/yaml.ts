@@ -38,22 +38,25 @@ export class SourceDocument {
     return new SourceDocument(file, doc.toJS({ maxAliasCount: 100 }), doc, lines)
   }
 
-  /** A problem at `path`, placed at the deepest node of the path that exists. */
-  problem(path: ReadonlyArray<string | number>, message: string): Problem {
-    const node = this.deepestNode(path)
+  /**
+   * A problem at `path`, placed at the deepest node of the path that exists;
+   * with `atKey`, at the last key itself rather than its value (for misspelt keys).
+   */
+  problem(path: ReadonlyArray<string | number>, message: string, { atKey = false } = {}): Problem {
+    const node = this.deepestNode(path, atKey)
     const offset = node?.range?.[0]
     const pos = offset === undefined ? undefined : this.lines.linePos(offset)
     return { file: this.file, ...(pos ? { line: pos.line, col: pos.col } : {}), ...(path.length ? { path: dotted(path) } : {}), message }
   }
 
-  private deepestNode(path: ReadonlyArray<string | number>): Node | undefined {
+  private deepestNode(path: ReadonlyArray<string | number>, atKey: boolean): Node | undefined {
     let node: unknown = this.doc.contents
     let found = node as Node | undefined
-    for (const key of path) {
+    for (const [i, key] of path.entries()) {
       if (isMap(node)) {
         const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)
         if (!pair) break
-        node = pair.value ?? pair.key
+        node = atKey && i === path.length - 1 ? pair.key : (pair.value ?? pair.key)
       } else if (isSeq(node) && typeof key === 'number') {
         node = node.items[key]
       } else break

@@ -67,7 +67,7 @@ upstream:
     'credentials.yaml': creds,
   })
   t.same(problems(file), [
-    'gateway.yaml:2:3: server: unknown key "prot" (did you mean "port"?)',
+    'gateway.yaml:2:3: server.prot: unknown key "prot" (did you mean "port"?)',
     'gateway.yaml:4:36: auth.scheme.hash: "sha265" is not allowed (did you mean "sha256"?); expected one of sha256, sha512, sha3-256',
     'gateway.yaml:4:78: auth.scheme.postEncoding: "url-encoded" is not allowed; expected one of base64, hexstr, base58, base32',
     'gateway.yaml:5:20: auth.timestampWindow: must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',

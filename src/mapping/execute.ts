@@ -1,0 +1,137 @@
+/**
+ * Runs a compiled route for one authenticated request: build each upstream
+ * call from the request, make it, translate the backend's errors, and build
+ * the Network Link answer. Framework-free: the plugin supplies the request
+ * values and sends the result.
+ */
+import { ERRORS, GatewayError, type ErrorType, type RequestPart } from '../errors.js'
+import { UpstreamError, upstreamFailure, type UpstreamClient } from '../upstream.js'
+import { parseJson, stringifyJson } from './json.js'
+import { PathValueError, type CompiledCall, type CompiledRoute } from './route.js'
+import { MappingError, type Scope } from './template.js'
+
+export interface RouteRequest {
+  params: Record<string, string>
+  query: Record<string, unknown>
+  body: unknown
+  headers: Record<string, unknown>
+  subject: string
+  credential: string
+  requestId: string
+}
+
+export interface RouteResult {
+  status: number
+  body: unknown
+}
+
+export interface ExecuteOptions {
+  upstream: UpstreamClient
+  subjectHeader: string
+  /** Logs what the client must not see: which template failed and why. */
+  onMappingError?: (route: CompiledRoute, err: Error) => void
+}
+
+export async function executeRoute(route: CompiledRoute, request: RouteRequest, options: ExecuteOptions): Promise<RouteResult> {
+  const scope: Scope = {
+    params: request.params,
+    query: request.query,
+    body: request.body,
+    headers: request.headers,
+    subject: request.subject,
+    credential: request.credential,
+    requestId: request.requestId,
+    now: new Date().toISOString(),
+    request,
+  }
+  let last: { status: number; body: unknown } | undefined
+  for (const call of route.calls) {
+    // Request-side templates always see the Network Link request as $body; results by call name.
+    scope.body = request.body
+    last = await callUpstream(route, call, scope, options)
+    if (call.name) scope[call.name] = last.body
+    if (last.status < 200 || last.status > 299) {
+      scope.body = last.body
+      scope.status = last.status
+      throw backendError(route, scope, last.status, options)
+    }
+  }
+  if (last) {
+    scope.body = last.body
+    scope.status = last.status
+  }
+  try {
+    return { status: Number(route.status(scope)), body: route.response(scope) }
+  } catch (err) {
+    throw translationError(route, err, ERRORS.mappingFailed, options)
+  }
+}
+
+async function callUpstream(route: CompiledRoute, call: CompiledCall, scope: Scope, options: ExecuteOptions): Promise<{ status: number; body: unknown }> {
+  let path: string
+  const headers: Record<string, string> = { accept: 'application/json', [options.subjectHeader]: scope.subject as string }
+  let body: string | undefined
+  try {
+    path = call.target(scope)
+    for (const [name, value] of call.headers) {
+      const v = value(scope)
+      if (v !== undefined && v !== null) headers[name] = String(v)
+    }
+    if (call.body) {
+      const value = call.body(scope)
+      if (value !== undefined) {
+        body = stringifyJson(value)
+        headers['content-type'] = 'application/json'
+      }
+    }
+  } catch (err) {
+    // The request carries something the backend cannot be asked (an amount with too many decimals, a dot-segment id).
+    throw translationError(route, err, ERRORS.requestNotMappable, options)
+  }
+  let res
+  try {
+    res = await options.upstream.request({ method: call.method, path, headers, body, timeoutMs: call.timeoutMs })
+  } catch (err) {
+    throw err instanceof UpstreamError ? upstreamFailure(err) : err
+  }
+  if (res.body.length === 0) return { status: res.status, body: undefined }
+  try {
+    return { status: res.status, body: parseJson(res.body.toString('utf8'), call.exactNumbers) }
+  } catch (err) {
+    // An error status with a non-JSON body can still be translated by status alone.
+    if (res.status < 200 || res.status > 299) return { status: res.status, body: undefined }
+    options.onMappingError?.(route, new Error(`${call.method} ${path} answered ${res.status} with a body that is not JSON: ${(err as Error).message}`))
+    throw new GatewayError(ERRORS.upstreamNotJson)
+  }
+}
+
+function backendError(route: CompiledRoute, scope: Scope, status: number, options: ExecuteOptions): GatewayError {
+  const rule = route.errors.find((r) => r.matches(status, scope))
+  if (!rule) {
+    options.onMappingError?.(route, new Error(`backend answered ${status}, which no error rule of ${route.method} ${route.path} translates`))
+    return new GatewayError(ERRORS.upstreamUnmapped)
+  }
+  try {
+    const message = rule.message(scope)
+    const propertyName = rule.propertyName(scope)
+    const requestPart = rule.requestPart(scope)
+    return new GatewayError(
+      { ...ERRORS.backendError, status: rule.status, errorType: rule.errorType as ErrorType },
+      {
+        message: typeof message === 'string' ? message : ERRORS.backendError.message,
+        ...(propertyName !== undefined ? { propertyName: String(propertyName) } : {}),
+        ...(requestPart !== undefined ? { requestPart: String(requestPart) as RequestPart } : {}),
+      },
+    )
+  } catch (err) {
+    return translationError(route, err, ERRORS.mappingFailed, options)
+  }
+}
+
+function translationError(route: CompiledRoute, err: unknown, spec: typeof ERRORS.mappingFailed | typeof ERRORS.requestNotMappable, options: ExecuteOptions): GatewayError {
+  if (!(err instanceof MappingError) && !(err instanceof PathValueError)) throw err
+  options.onMappingError?.(route, err)
+  // The client learns why its request could not be translated, never which template or backend field failed.
+  const reason = err.message.replace(/^[^:]*: /, '')
+  return new GatewayError(spec, spec === ERRORS.requestNotMappable ? { message: reason } : {}, { cause: err })
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseDuration } from '../config/duration.js'
+import { ConfigError, suggest, type Problem } from '../config/problems.js'
+import { compileSchema, schemaProblems } from '../config/validate.js'
+import { SourceDocument } from '../config/yaml.js'
+import { compileRoute, routeParams, type CompiledRoute, type RouteDefaults } from './route.js'
+import { mappingFileSchema } from './schema.js'
+
+/** Every route of every mapping file, compiled; swapped whole on reload. */
+export interface MappingSet {
+  /** `METHOD /path/{param}` → route. */
+  routes: ReadonlyMap<string, CompiledRoute>
+  /** Digest of the files' contents. */
+  hash: string
+  files: string[]
+}
+
+export interface MappingOptions extends Omit<RouteDefaults, 'timeoutMs' | 'exactNumbers' | 'errors'> {
+  defaultTimeoutMs: number
+  /** Network Link routes that exist (`METHOD /path/{param}`), from the OpenAPI document; unchecked when absent. */
+  knownRoutes?: ReadonlySet<string>
+}
+
+const validateFile = compileSchema(mappingFileSchema)
+
+export const routeKey = (method: string, path: string): string => `${method.toUpperCase()} ${path}`
+
+/** Files named directly, and every .yaml / .yml file of a named directory (sorted). */
+export function mappingFiles(entries: readonly string[], baseDir: string): string[] {
+  return entries.flatMap((entry) => {
+    const path = resolve(baseDir, entry)
+    let isDirectory: boolean
+    try {
+      isDirectory = statSync(path).isDirectory()
+    } catch {
+      return [path] // reported as unreadable when loaded
+    }
+    return isDirectory
+      ? readdirSync(path)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => join(path, f))
+      : [path]
+  })
+}
+
+export function loadMappings(files: readonly string[], options: MappingOptions): MappingSet {
+  const problems: Problem[] = []
+  const routes = new Map<string, CompiledRoute>()
+  const hash = createHash('sha256')
+  for (const file of files) {
+    let doc: SourceDocument
+    try {
+      doc = SourceDocument.read(file)
+      hash.update(readFileSync(file))
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        problems.push(...err.problems)
+        continue
+      }
+      throw err
+    }
+    const invalid = schemaProblems(doc, validateFile)
+    if (invalid.length > 0) {
+      problems.push(...invalid)
+      continue
+    }
+    const value = doc.value as { defaults?: Record<string, unknown>; routes: Array<Record<string, unknown>> }
+    const defaults: RouteDefaults = {
+      ...options,
+      timeoutMs: parseDuration(value.defaults?.timeout as string | undefined, options.defaultTimeoutMs),
+      exactNumbers: (value.defaults?.exactNumbers as boolean | undefined) ?? false,
+      errors: (value.defaults?.errors as unknown[] | undefined) ?? [],
+    }
+    value.routes.forEach((raw, index) => {
+      const [method, path] = (raw.route as string).split(' ') as [string, string]
+      const key = routeKey(method, path)
+      if (options.knownRoutes && !options.knownRoutes.has(key)) {
+        const hint = suggest(key, options.knownRoutes)
+        problems.push(doc.problem(['routes', index, 'route'], `${key} is not a Network Link route${hint ? ` (did you mean ${hint}?)` : ''}`))
+        return
+      }
+      const duplicate = routes.get(key)
+      if (duplicate) {
+        problems.push(doc.problem(['routes', index, 'route'], `${key} is already mapped at ${duplicate.source}`))
+        return
+      }
+      const names = routeParams(path)
+      if (new Set(names).size !== names.length) problems.push(doc.problem(['routes', index, 'route'], 'a path parameter appears twice'))
+      routes.set(key, compileRoute(doc, index, raw, defaults, problems))
+    })
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { routes, hash: hash.digest('hex'), files: [...files] }
+}

@@ -1,0 +1,54 @@
+/**
+ * The structure of a mapping file, for Ajv. Templates themselves are free-form
+ * YAML checked by the template compiler; this schema checks everything around
+ * them, so a misspelt key is caught with a suggestion.
+ */
+import { DURATION } from '../config/schema.js'
+import { ERROR_TYPES } from '../errors.js'
+
+const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required })
+const ANY = {}
+
+export const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
+
+export const callSchema = object({
+  name: { type: 'string', pattern: '^[A-Za-z_]\\w*$' },
+  ...Object.fromEntries(METHODS.map((m) => [m, { type: 'string', pattern: '^/' }])),
+  query: { type: 'object' },
+  headers: { type: 'object' },
+  body: ANY,
+  timeout: DURATION,
+  exactNumbers: { type: 'boolean' },
+})
+
+const errorRule = object(
+  {
+    when: { type: 'object' },
+    status: { type: 'integer', minimum: 400, maximum: 599 },
+    errorType: { enum: ERROR_TYPES },
+    message: ANY,
+    propertyName: ANY,
+    requestPart: ANY,
+  },
+  ['when', 'errorType'],
+)
+
+export const mappingFileSchema = object(
+  {
+    defaults: object({ timeout: DURATION, exactNumbers: { type: 'boolean' }, errors: { type: 'array', items: errorRule } }),
+    routes: {
+      type: 'array',
+      items: object(
+        {
+          route: { type: 'string', pattern: '^(GET|POST|PUT|PATCH|DELETE) /\\S*$', 'x-message': 'must be "METHOD /path/{param}", e.g. "GET /accounts/{accountId}/balances"' },
+          upstream: { type: ['object', 'array'], 'x-message': 'must be one call { get: /path, … } or a list of named calls' },
+          status: ANY,
+          response: ANY,
+          errors: { type: 'array', items: errorRule },
+        },
+        ['route'],
+      ),
+    },
+  },
+  ['routes'],
+)

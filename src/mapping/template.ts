@@ -1,0 +1,545 @@
+/**
+ * The transform language: a YAML value compiled once into a closure.
+ *
+ *   plain values        constants            "active", 42, true, null
+ *   $root.path          a reference          $body.wallets[0].currency
+ *   "text {$ref} text"  a string template    "{$item.first} {$item.last}"
+ *   { key: template }   an object; keys whose value is absent are left out
+ *   [ template, … ]     a list
+ *   { $op: …, … }       an operator (see OPERATORS)
+ *
+ * Compilation checks every reference against the roots in scope and the
+ * route's parameters, and reports problems at their file:line:col with a
+ * suggestion. Evaluation is synchronous over a mutable Scope; nothing is
+ * parsed per request.
+ */
+import { randomUUID } from 'node:crypto'
+import { dotted, suggest, type Problem } from '../config/problems.js'
+import type { SourceDocument } from '../config/yaml.js'
+import { DecimalError, toDecimalString, toMinorUnits } from './decimal.js'
+import { ExactNumber, RawNumber } from './json.js'
+
+/** The values references read: `params`, `query`, `body`, `subject`, `item`, call results… */
+export type Scope = Record<string, unknown>
+export type Evaluate = (scope: Scope) => unknown
+
+/** A failure while evaluating a mapping: the backend sent something the mapping did not expect. */
+export class MappingError extends Error {
+  constructor(
+    readonly at: string,
+    message: string,
+  ) {
+    super(`${at}: ${message}`)
+    this.name = 'MappingError'
+  }
+}
+
+export interface CompileContext {
+  doc: SourceDocument
+  problems: Problem[]
+  /** Roots a reference may start with here. */
+  roots: ReadonlySet<string>
+  /** The route's path parameters, for checking `$params.x`; unchecked when absent (file-wide defaults). */
+  params?: ReadonlySet<string> | undefined
+}
+
+type Path = Array<string | number>
+
+const REFERENCE = /^\$([A-Za-z_]\w*)((?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/
+const INTERPOLATION = /\{(\$[^{}]+)\}/g
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+const constant =
+  (value: unknown): Evaluate =>
+  () =>
+    value
+
+function problem(ctx: CompileContext, path: Path, message: string, atKey = false): Evaluate {
+  ctx.problems.push(ctx.doc.problem(path, message, { atKey }))
+  return constant(undefined)
+}
+
+export function compileTemplate(value: unknown, path: Path, ctx: CompileContext): Evaluate {
+  if (typeof value === 'string') return compileString(value, path, ctx)
+  if (Array.isArray(value)) return compileList(value, path, ctx)
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value)
+    const operator = keys.find((k) => k.startsWith('$'))
+    return operator === undefined ? compileObject(value as Record<string, unknown>, path, ctx) : compileOperator(operator, value as Record<string, unknown>, path, ctx)
+  }
+  return constant(value)
+}
+
+function compileString(text: string, path: Path, ctx: CompileContext): Evaluate {
+  if (text.startsWith('$$')) return constant(text.slice(1))
+  if (text.startsWith('$')) return compileReference(text, path, ctx)
+  if (!text.includes('{$')) return constant(text)
+  const parts: Array<string | Evaluate> = []
+  let last = 0
+  for (const match of text.matchAll(INTERPOLATION)) {
+    if (match.index > last) parts.push(text.slice(last, match.index))
+    parts.push(compileReference(match[1] as string, path, ctx))
+    last = match.index + match[0].length
+  }
+  if (last < text.length) parts.push(text.slice(last))
+  // Every part must be present: a half-filled id or message is worse than none.
+  return (scope) => {
+    let out = ''
+    for (const part of parts) {
+      if (typeof part === 'string') out += part
+      else {
+        const v = part(scope)
+        if (v === undefined || v === null) return undefined
+        out += stringOf(v)
+      }
+    }
+    return out
+  }
+}
+
+export function compileReference(text: string, path: Path, ctx: CompileContext): Evaluate {
+  const m = REFERENCE.exec(text)
+  if (!m) return problem(ctx, path, `"${text}" is not a reference: write $root.field.sub or $root.list[0] (a literal starting with $ is written $$…)`)
+  const root = m[1] as string
+  if (!ctx.roots.has(root)) {
+    const hint = suggest(root, ctx.roots)
+    return problem(ctx, path, `unknown reference $${root}${hint ? ` (did you mean $${hint}?)` : ''}; here you can use ${[...ctx.roots].map((r) => `$${r}`).join(', ')}`)
+  }
+  const segments: Array<string | number> = []
+  for (const seg of (m[2] ?? '').match(/\.[A-Za-z0-9_-]+|\[\d+\]/g) ?? []) {
+    segments.push(seg.startsWith('[') ? Number(seg.slice(1, -1)) : seg.slice(1))
+  }
+  if (segments.some((s) => typeof s === 'string' && FORBIDDEN_KEYS.has(s))) return problem(ctx, path, `"${text}" reads a reserved property`)
+  if (root === 'params' && ctx.params && typeof segments[0] === 'string' && !ctx.params.has(segments[0])) {
+    const hint = suggest(segments[0], ctx.params)
+    return problem(
+      ctx,
+      path,
+      `the route has no path parameter "${segments[0]}"${hint ? ` (did you mean "${hint}"?)` : ''}${ctx.params.size ? `; it has ${[...ctx.params].join(', ')}` : ''}`,
+    )
+  }
+  return getter(root, segments)
+}
+
+/** Property access unrolled for the common depths; no per-call allocation. */
+function getter(root: string, segments: Array<string | number>): Evaluate {
+  const [a, b, c] = segments
+  switch (segments.length) {
+    case 0:
+      return (s) => s[root]
+    case 1:
+      return (s) => (s[root] as Record<string | number, unknown> | null | undefined)?.[a as string]
+    case 2:
+      return (s) => (s[root] as Record<string | number, Record<string | number, unknown> | null> | null | undefined)?.[a as string]?.[b as string]
+    case 3:
+      return (s) => (s[root] as Record<string | number, Record<string | number, Record<string | number, unknown> | null> | null> | null | undefined)?.[a as string]?.[b as string]?.[c as string]
+    default:
+      return (s) => {
+        let v = s[root]
+        for (const seg of segments) {
+          if (v === null || v === undefined) return undefined
+          v = (v as Record<string | number, unknown>)[seg]
+        }
+        return v
+      }
+  }
+}
+
+function compileList(items: unknown[], path: Path, ctx: CompileContext): Evaluate {
+  const compiled = items.map((item, i) => compileTemplate(item, [...path, i], ctx))
+  return (scope) => {
+    const out: unknown[] = []
+    for (const item of compiled) {
+      const v = item(scope)
+      if (v !== undefined) out.push(v)
+    }
+    return out
+  }
+}
+
+function compileFields(value: Record<string, unknown>, path: Path, ctx: CompileContext, skip: (key: string) => boolean): Array<[string, Evaluate]> {
+  const fields: Array<[string, Evaluate]> = []
+  for (const [key, child] of Object.entries(value)) {
+    if (skip(key)) continue
+    if (FORBIDDEN_KEYS.has(key)) {
+      problem(ctx, [...path, key], `"${key}" cannot be used as a key`, true)
+      continue
+    }
+    fields.push([key, compileTemplate(child, [...path, key], ctx)])
+  }
+  return fields
+}
+
+function objectOf(fields: Array<[string, Evaluate]>): Evaluate {
+  return (scope) => {
+    const out: Record<string, unknown> = {}
+    for (const [key, evaluate] of fields) {
+      const v = evaluate(scope)
+      if (v !== undefined) out[key] = v
+    }
+    return out
+  }
+}
+
+function compileObject(value: Record<string, unknown>, path: Path, ctx: CompileContext): Evaluate {
+  return objectOf(compileFields(value, path, ctx, () => false))
+}
+
+// ── operators ────────────────────────────────────────────────────────────
+
+interface OperatorSpec {
+  /** Option keys besides the operator itself; `*` lets any other key through (the operator uses them). */
+  options: readonly string[]
+  compile(node: Record<string, unknown>, path: Path, ctx: CompileContext, at: string): Evaluate
+}
+
+function within(ctx: CompileContext, ...roots: string[]): CompileContext {
+  return { ...ctx, roots: new Set([...ctx.roots, ...roots]) }
+}
+
+function asName(node: Record<string, unknown>, path: Path, ctx: CompileContext): string {
+  const as = node.$as ?? 'item'
+  if (typeof as !== 'string' || !/^[A-Za-z_]\w*$/.test(as)) {
+    problem(ctx, [...path, '$as'], '$as must be a name such as wallet')
+    return 'item'
+  }
+  return as
+}
+
+/** Runs `body` with `name` (and `index`) bound to each element in turn, restoring the scope after. */
+function iterate(list: Evaluate, name: string, at: string, visit: (scope: Scope, element: unknown, index: number) => boolean): (scope: Scope) => void {
+  return (scope) => {
+    const items = list(scope)
+    if (items === undefined || items === null) return
+    if (!Array.isArray(items)) throw new MappingError(at, `expected a list, got ${describe(items)}`)
+    const savedItem = scope[name]
+    const savedIndex = scope.index
+    try {
+      for (let i = 0; i < items.length; i++) {
+        scope[name] = items[i]
+        scope.index = i
+        if (!visit(scope, items[i], i)) break
+      }
+    } finally {
+      scope[name] = savedItem
+      scope.index = savedIndex
+    }
+  }
+}
+
+const OPERATORS: Record<string, OperatorSpec> = {
+  /** `$each: list` with the item template as sibling keys, or `$value: template` for non-object items. */
+  $each: {
+    options: ['$as', '$where', '$value', '*'],
+    compile(node, path, ctx, at) {
+      const name = asName(node, path, ctx)
+      const list = compileTemplate(node.$each, [...path, '$each'], ctx)
+      const inner = within(ctx, name, 'index')
+      const where = node.$where === undefined ? undefined : compileTemplate(node.$where, [...path, '$where'], inner)
+      const item = node.$value !== undefined ? compileTemplate(node.$value, [...path, '$value'], inner) : objectOf(compileFields(node, path, inner, (k) => k.startsWith('$')))
+      return (scope) => {
+        const out: unknown[] = []
+        iterate(list, name, at, (s) => {
+          if (where === undefined || truthy(where(s))) {
+            const v = item(s)
+            if (v !== undefined) out.push(v)
+          }
+          return true
+        })(scope)
+        return out
+      }
+    },
+  },
+  /** `$find: list` + `$where: condition`: the first element that matches. */
+  $find: {
+    options: ['$as', '$where'],
+    compile(node, path, ctx, at) {
+      const name = asName(node, path, ctx)
+      const list = compileTemplate(node.$find, [...path, '$find'], ctx)
+      if (node.$where === undefined) return problem(ctx, path, '$find needs $where')
+      const where = compileTemplate(node.$where, [...path, '$where'], within(ctx, name, 'index'))
+      return (scope) => {
+        let found: unknown
+        iterate(list, name, at, (s, element) => {
+          if (!truthy(where(s))) return true
+          found = element
+          return false
+        })(scope)
+        return found
+      }
+    },
+  },
+  /** `$switch: value` with one key per case and `$default`; no match and no default is an error. */
+  $switch: {
+    options: ['$default', '*'],
+    compile(node, path, ctx, at) {
+      const subject = compileTemplate(node.$switch, [...path, '$switch'], ctx)
+      const cases = new Map(compileFields(node, path, ctx, (k) => k.startsWith('$')))
+      const fallback = '$default' in node ? compileTemplate(node.$default, [...path, '$default'], ctx) : undefined
+      return (scope) => {
+        const v = subject(scope)
+        const chosen = v === undefined || v === null ? undefined : cases.get(stringOf(v))
+        if (chosen) return chosen(scope)
+        if (fallback) return fallback(scope)
+        throw new MappingError(at, `no case for ${describe(v)} (cases: ${[...cases.keys()].join(', ')}) and no $default`)
+      }
+    },
+  },
+  $if: {
+    options: ['then', 'else'],
+    compile(node, path, ctx) {
+      const condition = compileTemplate(node.$if, [...path, '$if'], ctx)
+      const then = compileTemplate(node.then, [...path, 'then'], ctx)
+      const otherwise = compileTemplate(node.else, [...path, 'else'], ctx)
+      return (scope) => (truthy(condition(scope)) ? then(scope) : otherwise(scope))
+    },
+  },
+  /** The first value that is present: `$coalesce: [$item.nickname, $item.name, "Main"]`. */
+  $coalesce: {
+    options: [],
+    compile(node, path, ctx) {
+      if (!Array.isArray(node.$coalesce)) return problem(ctx, path, '$coalesce takes a list')
+      const candidates = node.$coalesce.map((c, i) => compileTemplate(c, [...path, '$coalesce', i], ctx))
+      return (scope) => {
+        for (const candidate of candidates) {
+          const v = candidate(scope)
+          if (v !== undefined && v !== null) return v
+        }
+        return undefined
+      }
+    },
+  },
+  /** Objects merged left to right: `$merge: [$item.details, { type: fiat }]`. */
+  $merge: {
+    options: [],
+    compile(node, path, ctx, at) {
+      if (!Array.isArray(node.$merge)) return problem(ctx, path, '$merge takes a list of objects')
+      const parts = node.$merge.map((c, i) => compileTemplate(c, [...path, '$merge', i], ctx))
+      return (scope) => {
+        const out: Record<string, unknown> = {}
+        for (const part of parts) {
+          const v = part(scope)
+          if (v === undefined || v === null) continue
+          if (typeof v !== 'object' || Array.isArray(v)) throw new MappingError(at, `cannot merge ${describe(v)}`)
+          for (const [key, field] of Object.entries(v)) if (!FORBIDDEN_KEYS.has(key) && field !== undefined) out[key] = field
+        }
+        return out
+      }
+    },
+  },
+  /** Exact decimal string; with `scale`, from integer minor units. */
+  $decimal: {
+    options: ['scale'],
+    compile(node, path, ctx, at) {
+      const value = compileTemplate(node.$decimal, [...path, '$decimal'], ctx)
+      const scale = compileTemplate(node.scale ?? 0, [...path, 'scale'], ctx)
+      return (scope) => {
+        const v = value(scope)
+        if (v === undefined || v === null) return undefined
+        return money(at, () => toDecimalString(v, Number(scale(scope))))
+      }
+    },
+  },
+  /** Integer minor units from a decimal; refuses values with more places than `scale`. */
+  $minor: {
+    options: ['scale', 'as'],
+    compile(node, path, ctx, at) {
+      const value = compileTemplate(node.$minor, [...path, '$minor'], ctx)
+      const scale = compileTemplate(node.scale, [...path, 'scale'], ctx)
+      if (node.scale === undefined) problem(ctx, path, '$minor needs scale (the number of decimal places of a minor unit)')
+      const asString = node.as === 'string'
+      if (node.as !== undefined && node.as !== 'string' && node.as !== 'number') problem(ctx, [...path, 'as'], 'as must be number or string')
+      return (scope) => {
+        const v = value(scope)
+        if (v === undefined || v === null) return undefined
+        const minor = money(at, () => toMinorUnits(v, Number(scale(scope))))
+        return asString ? minor.toString() : new RawNumber(minor.toString())
+      }
+    },
+  },
+  /** A JSON number written exactly as the decimal it comes from. */
+  $number: {
+    options: [],
+    compile(node, path, ctx, at) {
+      const value = compileTemplate(node.$number, [...path, '$number'], ctx)
+      return (scope) => {
+        const v = value(scope)
+        if (v === undefined || v === null) return undefined
+        return new RawNumber(money(at, () => toDecimalString(v)))
+      }
+    },
+  },
+  $string: {
+    options: [],
+    compile(node, path, ctx) {
+      const value = compileTemplate(node.$string, [...path, '$string'], ctx)
+      return (scope) => {
+        const v = value(scope)
+        return v === undefined || v === null ? undefined : stringOf(v)
+      }
+    },
+  },
+  /** Dates between epoch milliseconds or seconds and ISO 8601: `{ $date: $item.created_ms, from: ms, to: iso }`. */
+  $date: {
+    options: ['from', 'to'],
+    compile(node, path, ctx, at) {
+      const value = compileTemplate(node.$date, [...path, '$date'], ctx)
+      const from = node.from ?? 'auto'
+      const to = node.to ?? 'iso'
+      if (!['auto', 'ms', 's', 'iso'].includes(from as string)) problem(ctx, [...path, 'from'], 'from must be ms, s or iso')
+      if (!['ms', 's', 'iso'].includes(to as string)) problem(ctx, [...path, 'to'], 'to must be ms, s or iso')
+      return (scope) => {
+        const v = value(scope)
+        if (v === undefined || v === null) return undefined
+        const ms = from === 's' ? Number(v) * 1000 : from === 'iso' || (from === 'auto' && typeof v === 'string' && !/^\d+$/.test(v)) ? Date.parse(String(v)) : Number(v)
+        if (!Number.isFinite(ms)) throw new MappingError(at, `${describe(v)} is not a date`)
+        return to === 'iso' ? new Date(ms).toISOString() : to === 's' ? Math.floor(ms / 1000) : ms
+      }
+    },
+  },
+  $upper: stringOp('$upper', (s) => s.toUpperCase()),
+  $lower: stringOp('$lower', (s) => s.toLowerCase()),
+  /** A value taken as is: `{ $literal: "$not-a-reference" }`. */
+  $literal: {
+    options: [],
+    compile: (node) => constant(node.$literal),
+  },
+  /** A fresh random UUID, e.g. an id for a record the backend does not number. */
+  $uuid: {
+    options: [],
+    compile: () => () => randomUUID(),
+  },
+  $eq: comparison('$eq', (a, b) => same(a, b)),
+  $ne: comparison('$ne', (a, b) => !same(a, b)),
+  /** `$in: [value, [a, b, c]]`. */
+  $in: {
+    options: [],
+    compile(node, path, ctx) {
+      const args = node.$in
+      if (!Array.isArray(args) || args.length !== 2 || !Array.isArray(args[1])) return problem(ctx, path, '$in takes [value, [candidates…]]')
+      const value = compileTemplate(args[0], [...path, '$in', 0], ctx)
+      const candidates = (args[1] as unknown[]).map((c, i) => compileTemplate(c, [...path, '$in', 1, i], ctx))
+      return (scope) => {
+        const v = value(scope)
+        return candidates.some((c) => same(v, c(scope)))
+      }
+    },
+  },
+  $exists: {
+    options: [],
+    compile(node, path, ctx) {
+      const value = compileTemplate(node.$exists, [...path, '$exists'], ctx)
+      return (scope) => {
+        const v = value(scope)
+        return v !== undefined && v !== null
+      }
+    },
+  },
+  $not: {
+    options: [],
+    compile(node, path, ctx) {
+      const value = compileTemplate(node.$not, [...path, '$not'], ctx)
+      return (scope) => !truthy(value(scope))
+    },
+  },
+  $and: logical('$and', (values) => values.every(Boolean)),
+  $or: logical('$or', (values) => values.some(Boolean)),
+}
+
+export const OPERATOR_NAMES = Object.keys(OPERATORS)
+
+function stringOp(name: string, fn: (s: string) => string): OperatorSpec {
+  return {
+    options: [],
+    compile(node, path, ctx) {
+      const value = compileTemplate(node[name], [...path, name], ctx)
+      return (scope) => {
+        const v = value(scope)
+        return v === undefined || v === null ? undefined : fn(stringOf(v))
+      }
+    },
+  }
+}
+
+function comparison(name: string, test: (a: unknown, b: unknown) => boolean): OperatorSpec {
+  return {
+    options: [],
+    compile(node, path, ctx) {
+      const args = node[name]
+      if (!Array.isArray(args) || args.length !== 2) return problem(ctx, path, `${name} takes two values: ${name}: [a, b]`)
+      const [a, b] = args.map((arg, i) => compileTemplate(arg, [...path, name, i], ctx)) as [Evaluate, Evaluate]
+      return (scope) => test(a(scope), b(scope))
+    },
+  }
+}
+
+function logical(name: string, combine: (values: boolean[]) => boolean): OperatorSpec {
+  return {
+    options: [],
+    compile(node, path, ctx) {
+      const args = node[name]
+      if (!Array.isArray(args)) return problem(ctx, path, `${name} takes a list of conditions`)
+      const conditions = args.map((arg, i) => compileTemplate(arg, [...path, name, i], ctx))
+      return (scope) => combine(conditions.map((c) => truthy(c(scope))))
+    },
+  }
+}
+
+function compileOperator(operator: string, node: Record<string, unknown>, path: Path, ctx: CompileContext): Evaluate {
+  const spec = OPERATORS[operator]
+  if (!spec) {
+    const hint = suggest(operator, OPERATOR_NAMES)
+    return problem(ctx, [...path, operator], `unknown operator ${operator}${hint ? ` (did you mean ${hint}?)` : ''}`, true)
+  }
+  const open = spec.options.includes('*')
+  for (const key of Object.keys(node)) {
+    if (key === operator || spec.options.includes(key) || (open && !key.startsWith('$'))) continue
+    const hint = suggest(key, spec.options.filter((o) => o !== '*'))
+    const others = Object.keys(node).filter((k) => k.startsWith('$') && OPERATORS[k])
+    problem(
+      ctx,
+      [...path, key],
+      others.length > 1 ? `one operator per object: ${others.join(' and ')} cannot be combined here` : `${operator} does not take "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      true,
+    )
+  }
+  return spec.compile(node, path, ctx, dotted(path))
+}
+
+// ── values ───────────────────────────────────────────────────────────────
+
+function money<T>(at: string, convert: () => T): T {
+  try {
+    return convert()
+  } catch (err) {
+    if (err instanceof DecimalError) throw new MappingError(at, err.message)
+    throw err
+  }
+}
+
+/** Exact numbers compare and print by their text; everything else as JSON would show it. */
+function stringOf(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (v instanceof ExactNumber) return v.text
+  if (typeof v === 'number') return Number.isSafeInteger(v) || !Number.isFinite(v) ? String(v) : toDecimalString(v)
+  return typeof v === 'object' ? JSON.stringify(v) : String(v)
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (a === undefined || a === null || b === undefined || b === null) return (a ?? null) === (b ?? null)
+  if (typeof a === 'object' || typeof b === 'object') return a instanceof ExactNumber || b instanceof ExactNumber ? stringOf(a) === stringOf(b) : false
+  return stringOf(a) === stringOf(b)
+}
+
+function truthy(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== false && v !== 0 && v !== ''
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (Array.isArray(v)) return 'a list'
+  if (v instanceof ExactNumber) return v.text
+  const text = JSON.stringify(v)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
