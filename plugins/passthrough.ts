@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
-import { UpstreamError, upstreamFailure, type Upstream } from '../src/upstream.js'
 import type { Credential } from '../src/credentials/credential.js'
+import { UpstreamError, upstreamFailure, type Upstream } from '../src/upstream.js'
 
 export interface PassthroughOptions {
   upstream: Upstream
@@ -13,13 +13,13 @@ export interface PassthroughOptions {
   timeoutMs: number
 }
 
+export type Forward = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length'])
 
 /**
- * Forwards authenticated Network Link requests that no mapping handles to the
- * backend under a fixed prefix, for backends that already speak Network Link
- * for some routes. The identity header is always the gateway's; a client's
- * copy is dropped.
+ * The identity header is always the gateway's (a client's copy is dropped);
+ * X-FBAPI headers stay behind unless configured.
  */
 export function forwardHeaders(headers: IncomingHttpHeaders, options: PassthroughOptions, credential: Credential): Record<string, string> {
   const out: Record<string, string> = {}
@@ -32,14 +32,18 @@ export function forwardHeaders(headers: IncomingHttpHeaders, options: Passthroug
   return out
 }
 
-export async function passthroughRoutes(app: FastifyInstance, options: PassthroughOptions): Promise<void> {
-  app.all('/*', async (request, reply) => {
+/**
+ * Forwards an authenticated Network Link request no mapping handles to the
+ * backend, path and query as received, under a fixed prefix: for backends
+ * that already speak Network Link for some routes.
+ */
+export function createForward(options: PassthroughOptions): Forward {
+  return async (request, reply) => {
     const credential = request.credential as Credential
-    const path = options.upstreamPrefix + request.url.slice(options.basePath.length)
     try {
       const res = await options.upstream.request({
         method: request.method,
-        path,
+        path: options.upstreamPrefix + request.url.slice(options.basePath.length),
         headers: forwardHeaders(request.headers, options, credential),
         body: request.body as Buffer | undefined,
         timeoutMs: options.timeoutMs,
@@ -51,5 +55,10 @@ export async function passthroughRoutes(app: FastifyInstance, options: Passthrou
     } catch (err) {
       throw err instanceof UpstreamError ? upstreamFailure(err) : err
     }
-  })
+  }
+}
+
+/** Every path no other route takes. */
+export async function passthroughRoutes(app: FastifyInstance, { forward }: { forward: Forward }): Promise<void> {
+  app.all('/*', forward)
 }

@@ -2,10 +2,12 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import authPlugin from '../plugins/auth.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
-import { passthroughRoutes } from '../plugins/passthrough.js'
+import { mappedRoutes } from '../plugins/mapped-routes.js'
+import { createForward, passthroughRoutes } from '../plugins/passthrough.js'
 import rawBodyPlugin from '../plugins/raw-body.js'
 import type { Authenticator } from './auth/authenticator.js'
 import type { GatewayConfig } from './config/load.js'
+import type { MappingSet } from './mapping/load.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { Upstream } from './upstream.js'
 
@@ -15,6 +17,9 @@ export interface AppDeps {
   upstream: Upstream
   metrics: GatewayMetrics
   logger: LoggerOptions | false
+  mappings: { readonly current: MappingSet }
+  /** Routes to register: every Network Link route when the OpenAPI document is loaded, else the mapped ones. */
+  routeKeys: Iterable<string>
 }
 
 /** Never logged: secrets and signatures, wherever they might appear. */
@@ -31,7 +36,7 @@ export const REDACT = [
  * under the base path an authenticated context into which the route plugins
  * (mapped routes, passthrough) are registered.
  */
-export async function buildApp({ config, authenticator, upstream, metrics, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : { ...logger, redact: REDACT },
     // One access-log line per request comes from the onResponse hook below.
@@ -64,16 +69,24 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
     async (networkLink) => {
       await networkLink.register(rawBodyPlugin)
       await networkLink.register(authPlugin, { authenticator, basePath: config.server.basePath })
-      if (config.upstream.passthrough !== undefined) {
-        await networkLink.register(passthroughRoutes, {
-          upstream,
-          upstreamPrefix: config.upstream.passthrough,
-          basePath: config.server.basePath,
-          subjectHeader: config.upstream.subjectHeader,
-          forwardFbapiHeaders: config.upstream.forwardFbapiHeaders,
-          timeoutMs: config.upstream.timeoutMs,
-        })
-      }
+      const forward =
+        config.upstream.passthrough === undefined
+          ? undefined
+          : createForward({
+              upstream,
+              upstreamPrefix: config.upstream.passthrough,
+              basePath: config.server.basePath,
+              subjectHeader: config.upstream.subjectHeader,
+              forwardFbapiHeaders: config.upstream.forwardFbapiHeaders,
+              timeoutMs: config.upstream.timeoutMs,
+            })
+      await networkLink.register(mappedRoutes, {
+        mappings,
+        routeKeys,
+        execute: { upstream, subjectHeader: config.upstream.subjectHeader },
+        ...(forward ? { fallback: forward } : {}),
+      })
+      if (forward) await networkLink.register(passthroughRoutes, { forward })
     },
     { prefix: config.server.basePath },
   )

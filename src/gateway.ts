@@ -2,13 +2,15 @@ import type { FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
 import { Authenticator } from './auth/authenticator.js'
-import type { GatewayConfig } from './config/load.js'
+import { loadConfig, type GatewayConfig } from './config/load.js'
+import { ConfigError, type Problem } from './config/problems.js'
 import { CredentialResolver } from './credentials/resolver.js'
 import { HttpCredentialSource, RedisCredentialSource, type CredentialSource } from './credentials/sources.js'
 import { createMetrics, type GatewayMetrics } from './metrics.js'
 import { MemoryNonceStore } from './nonce/memory.js'
 import { RedisNonceStore } from './nonce/redis.js'
 import type { NonceStore } from './nonce/store.js'
+import { loadMappings, type MappingSet } from './mapping/load.js'
 import { createRedisClient, type RedisClient } from './redis.js'
 import { Upstream } from './upstream.js'
 
@@ -16,12 +18,23 @@ import { Upstream } from './upstream.js'
 export interface Gateway {
   config: GatewayConfig
   app: FastifyInstance
+  /** The mapping set requests use now; replaced whole by reload(). */
+  mappings: { current: MappingSet }
   metrics: GatewayMetrics
   nonces: NonceStore
   credentials: CredentialResolver
   redis?: RedisClient
+  /**
+   * Re-reads the config file, its credential files and mappings and swaps
+   * them in at once. Invalid files are rejected with their problems and the
+   * running set keeps serving. Requests in flight finish on the set they
+   * started with.
+   */
+  reload(env?: NodeJS.ProcessEnv): ReloadResult
   close(): Promise<void>
 }
+
+export type ReloadResult = { ok: true; hash: string; restartNeeded: string[]; unregistered: string[] } | { ok: false; problems: Problem[] }
 
 export interface GatewayOptions {
   logger?: LoggerOptions | false
@@ -44,19 +57,60 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const credentials = new CredentialResolver({ fixed: config.auth.credentials, sources, defaultScheme: config.auth.scheme, cache: config.auth.cache })
   const authenticator = new Authenticator({ credentials, nonces, timestampWindowMs: config.auth.timestampWindowMs })
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
+  const mappings = { current: compileMappings(config) }
   const logger = options.logger ?? { level: config.logging.level }
-  const app = await buildApp({ config, authenticator, upstream, metrics, logger })
+  const registered = new Set(mappings.current.routes.keys())
+  const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys: registered })
+  let loaded = config
+  const showHash = (hash: string) => {
+    metrics.configInfo.reset()
+    metrics.configInfo.set({ hash }, 1)
+  }
+  showHash(configHash(config, mappings.current))
   return {
     config,
     app,
+    mappings,
     metrics,
     nonces,
     credentials,
     ...(redis ? { redis } : {}),
+    reload(env = process.env) {
+      let next: GatewayConfig
+      let nextMappings: MappingSet
+      try {
+        next = loadConfig(loaded.file, env)
+        nextMappings = compileMappings(next)
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err
+        metrics.reloads.inc({ result: 'failure' })
+        return { ok: false, problems: err.problems }
+      }
+      credentials.replaceFixed(next.auth.credentials)
+      mappings.current = nextMappings
+      const restartNeeded = (['server', 'metrics', 'redis', 'upstream'] as const).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(loaded[key]))
+      loaded = next
+      const hash = configHash(next, nextMappings)
+      showHash(hash)
+      metrics.reloads.inc({ result: 'success' })
+      return { ok: true, hash, restartNeeded, unregistered: [...nextMappings.routes.keys()].filter((key) => !registered.has(key)) }
+    },
     async close() {
       await app.close()
       await upstream.close()
       if (redis) await redis.quit().catch(() => redis.disconnect())
     },
   }
+}
+
+export function compileMappings(config: GatewayConfig): MappingSet {
+  return loadMappings(config.mappings, {
+    defaultTimeoutMs: config.upstream.timeoutMs,
+    subjectHeader: config.upstream.subjectHeader,
+    successStatus: () => 200,
+  })
+}
+
+function configHash(config: GatewayConfig, mappings: MappingSet): string {
+  return `${config.hash.slice(0, 12)}-${mappings.hash.slice(0, 12)}`
 }

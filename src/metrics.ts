@@ -1,4 +1,4 @@
-import { Counter, Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
 import type { ErrorSpec } from './errors.js'
 
 /**
@@ -27,6 +27,9 @@ export const COUNTER_BY_KIND: Record<ErrorSpec['kind'], ErrorCounter> = {
 export interface GatewayMetrics {
   registry: Registry
   errors: Record<ErrorCounter, Counter<'reason'>>
+  reloads: Counter<'result'>
+  /** 1, labelled with the digest of the loaded config and mappings. */
+  configInfo: Gauge<'hash'>
   /** Counts a catalogue error under the counter for its kind. */
   countError(spec: ErrorSpec): void
 }
@@ -38,6 +41,8 @@ export function createMetrics(registry = new Registry()): GatewayMetrics {
   return {
     registry,
     errors,
+    reloads: new Counter({ name: 'nlgw_config_reloads_total', help: 'Config and mapping reloads, by result', labelNames: ['result'] as const, registers: [registry] }),
+    configInfo: new Gauge({ name: 'nlgw_config_info', help: 'The loaded config and mappings, by digest', labelNames: ['hash'] as const, registers: [registry] }),
     countError: (spec) => errors[COUNTER_BY_KIND[spec.kind]].inc({ reason: spec.reason }),
   }
 }

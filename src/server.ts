@@ -5,7 +5,9 @@
  * metrics.host:port.
  */
 import Fastify from 'fastify'
-import { ConfigError } from './config/problems.js'
+import { watch } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { ConfigError, formatProblem } from './config/problems.js'
 import { loadConfig } from './config/load.js'
 import { createGateway } from './gateway.js'
 import { redactUrl, redisReady } from './redis.js'
@@ -46,8 +48,32 @@ async function main(): Promise<void> {
       },
     )
   }
+  const reload = (trigger: string) => {
+    const result = gateway.reload()
+    if (!result.ok) log.error({ trigger, problems: result.problems.map(formatProblem) }, 'reload rejected; the previous config keeps serving')
+    else {
+      log.info({ trigger, hash: result.hash }, 'config and mappings reloaded')
+      if (result.restartNeeded.length) log.warn({ sections: result.restartNeeded }, 'these sections changed but take effect only after a restart')
+      if (result.unregistered.length) log.warn({ routes: result.unregistered }, 'newly mapped routes need a restart (load the OpenAPI document to register every route up front)')
+    }
+  }
+  process.on('SIGHUP', () => reload('SIGHUP'))
+  if (config.reload.watch) watchFiles([config.file, ...gateway.mappings.current.files], () => reload('file change'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+/** Editors replace files rather than write them in place, so watch their directories, and let a burst settle. */
+function watchFiles(files: string[], onChange: () => void): void {
+  const names = new Set(files.map((f) => resolve(f)))
+  let timer: NodeJS.Timeout | undefined
+  for (const dir of new Set([...names].map((f) => dirname(f)))) {
+    watch(dir, (_event, name) => {
+      if (name && !names.has(join(dir, name.toString())) && !/\.ya?ml$/.test(name.toString())) return
+      clearTimeout(timer)
+      timer = setTimeout(onChange, 300)
+    }).unref()
+  }
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@ import { buildCredential, type Credential } from './credential.js'
 import type { CredentialSource } from './sources.js'
 
 export interface ResolverOptions {
-  /** Credentials from the config's files: checked first, never expire. */
+  /** Credentials from the config's files: checked first, never expire; replaced on reload. */
   fixed: ReadonlyMap<string, Credential>
   /** Redis / HTTP sources, tried in order on a cache miss. */
   sources: readonly CredentialSource[]
@@ -44,8 +44,9 @@ export class CredentialResolver {
     return pending
   }
 
-  /** Forget cached lookups, e.g. after a key rotation or a config reload. */
-  invalidate(): void {
+  /** A reload's credential files replace the old ones at once; cached lookups are forgotten. */
+  replaceFixed(fixed: ReadonlyMap<string, Credential>): void {
+    this.options.fixed = fixed
     this.cache.clear()
   }
 

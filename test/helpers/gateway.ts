@@ -9,6 +9,8 @@ import { redisReady } from '../../src/redis.js'
 export interface TestGateway extends Gateway {
   url: string
   dir: string
+  /** The environment the config was loaded with, for reload(). */
+  env: Record<string, string>
 }
 
 /**
@@ -35,5 +37,5 @@ export async function startGateway({ config, credentials = [], env = {}, files =
   if (gateway.redis) await redisReady(gateway.redis, 5000)
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = gateway.app.server.address() as { port: number }
-  return { ...gateway, url: `http://127.0.0.1:${port}`, dir }
+  return { ...gateway, url: `http://127.0.0.1:${port}`, dir, env }
 }
