@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { checkCommand } from './check.js'
 import { keygenCommand } from './keygen.js'
 import { signCommand, verifyCommand } from './sign.js'
+import { testMappingCommand } from './test-mapping.js'
 import { UsageError } from './usage.js'
 
 const USAGE = `usage: nlgw <command> [options]
@@ -11,6 +13,12 @@ const USAGE = `usage: nlgw <command> [options]
   verify   (the options of sign) --signature SIG
            exit 0 valid, 1 invalid, 2 usage error
   keygen   --algorithm rsa|ecdsa [--curve prime256v1|secp256k1] [--bits N] [--out PREFIX]
+  check    [CONFIG]   validate a gateway config and its mappings (default NLGW_CONFIG);
+           prints file:line:col problems, exit 1 when there are any
+  test-mapping --route "GET /accounts/{accountId}/balances" --upstream-response FILE…
+           [--mappings FILE… | --config FILE] [--params JSON] [--query JSON] [--body FILE]
+           [--subject ID] [--upstream-status N]
+           run one mapped route offline and print its upstream calls and response
 
 --key is the HMAC secret file or a PEM key: sign takes a private key,
 verify a public key or a private key (its public half is used).`
@@ -19,6 +27,8 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   sign: signCommand,
   verify: verifyCommand,
   keygen: keygenCommand,
+  check: checkCommand,
+  'test-mapping': testMappingCommand,
 }
 
 async function main(argv: string[]): Promise<number> {
