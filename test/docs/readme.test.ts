@@ -2,6 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { configSchema } from '../../src/config/schema.js'
 import { ERRORS } from '../../src/errors.js'
+import { OPERATOR_NAMES } from '../../src/mapping/template.js'
 import { COUNTER_BY_KIND } from '../../src/metrics.js'
 import { repoPath } from '../helpers/paths.js'
 
@@ -37,4 +38,9 @@ t.test('every config key is documented', async (t) => {
   walk(configSchema, [])
   t.ok(keys.length > 20)
   for (const key of keys) t.ok(readme.includes(`\`${key}\``), `\`${key}\` is in the README`)
+})
+
+t.test('every mapping operator is documented in docs/mapping.md', async (t) => {
+  const reference = readFileSync(repoPath('docs/mapping.md'), 'utf8')
+  for (const operator of OPERATOR_NAMES) t.ok(reference.includes(`\`${operator}\``), operator)
 })
