@@ -8,6 +8,8 @@ import rawBodyPlugin from '../plugins/raw-body.js'
 import type { Authenticator } from './auth/authenticator.js'
 import type { GatewayConfig } from './config/load.js'
 import type { MappingSet } from './mapping/load.js'
+import type { OperationValidators } from './openapi/validators.js'
+import type { IdempotencyStore } from './idempotency/store.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { Upstream } from './upstream.js'
 
@@ -20,6 +22,9 @@ export interface AppDeps {
   mappings: { readonly current: MappingSet }
   /** Routes to register: every Network Link route when the OpenAPI document is loaded, else the mapped ones. */
   routeKeys: Iterable<string>
+  /** OpenAPI validators by route key (empty without the document). */
+  validators: ReadonlyMap<string, OperationValidators>
+  idempotency: IdempotencyStore
 }
 
 /** Never logged: secrets and signatures, wherever they might appear. */
@@ -36,7 +41,7 @@ export const REDACT = [
  * under the base path an authenticated context into which the route plugins
  * (mapped routes, passthrough) are registered.
  */
-export async function buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys, validators, idempotency }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger === false ? false : { ...logger, redact: REDACT },
     // One access-log line per request comes from the onResponse hook below.
@@ -83,6 +88,10 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
       await networkLink.register(mappedRoutes, {
         mappings,
         routeKeys,
+        validators,
+        responseValidation: config.openapi?.responseValidation ?? 'off',
+        idempotency: { store: idempotency, waitMs: config.idempotency.lockMs },
+        metrics,
         execute: { upstream, subjectHeader: config.upstream.subjectHeader },
         ...(forward ? { fallback: forward } : {}),
       })

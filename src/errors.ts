@@ -64,6 +64,11 @@ export const ERRORS = {
   bodyTooLarge: { status: 413, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'body_too_large', message: 'Request body too large' },
   invalidJson: { status: 400, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'invalid_json', message: 'Request body is not valid JSON' },
 
+  requestInvalid: { status: 400, errorType: 'schema-property-error', kind: 'request', reason: 'schema_validation', message: 'Request schema validation error' },
+  requestSchemaInvalid: { status: 400, errorType: 'schema-error', kind: 'request', reason: 'schema_validation', message: 'Request schema validation error' },
+  paginationConflict: { status: 400, errorType: 'schema-error', propertyName: '/startingAfter', requestPart: 'querystring', kind: 'request', reason: 'pagination_conflict', message: "Only one of the parameters 'startingAfter' and 'endingBefore' can be used." },
+  idempotencyKeyReuse: { status: 400, errorType: 'idempotency-key-reuse', propertyName: 'idempotencyKey', requestPart: 'body', kind: 'request', reason: 'idempotency_key_reuse', message: 'This idempotency key was used for a different request' },
+  idempotencyInProgress: { status: 503, errorType: 'internal-error', kind: 'request', reason: 'idempotency_in_progress', message: 'A request with this idempotency key is still being processed, retry later' },
   requestNotMappable: { status: 400, errorType: 'bad-request', kind: 'request', reason: 'not_mappable', message: 'Request cannot be translated for the backend' },
 
   upstreamUnavailable: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'unavailable', message: 'Backend unavailable' },
@@ -73,6 +78,7 @@ export const ERRORS = {
   upstreamUnmapped: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'unmapped_status', message: 'Backend answered with an error the mapping does not translate' },
   /** An error the backend answered and a mapping translated; status and errorType come from the mapping rule. */
   backendError: { status: 400, errorType: 'bad-request', kind: 'upstream', reason: 'mapped_error', message: 'Request refused by the backend' },
+  responseInvalid: { status: 502, errorType: 'internal-error', kind: 'mapping', reason: 'response_invalid', message: 'Backend answer does not conform to the Network Link schema' },
   mappingFailed: { status: 502, errorType: 'internal-error', kind: 'mapping', reason: 'mapping_failed', message: 'Backend answer could not be translated' },
   internal: { status: 500, errorType: 'internal-error', kind: 'internal', reason: 'internal', message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>

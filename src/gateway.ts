@@ -11,6 +11,11 @@ import { MemoryNonceStore } from './nonce/memory.js'
 import { RedisNonceStore } from './nonce/redis.js'
 import type { NonceStore } from './nonce/store.js'
 import { loadMappings, type MappingSet } from './mapping/load.js'
+import { loadOpenApi, type OpenApiDocument } from './openapi/document.js'
+import { compileValidators } from './openapi/validators.js'
+import { MemoryIdempotencyStore } from './idempotency/memory.js'
+import { RedisIdempotencyStore } from './idempotency/redis.js'
+import type { IdempotencyStore } from './idempotency/store.js'
 import { createRedisClient, type RedisClient } from './redis.js'
 import { Upstream } from './upstream.js'
 
@@ -53,14 +58,19 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ? new RedisCredentialSource(redis as RedisClient, source.redis.prefix)
       : new HttpCredentialSource(source.http.url, source.http.timeoutMs, source.http.headers),
   )
+  const { ttlMs, lockMs, maxEntries } = config.idempotency
+  const idempotency: IdempotencyStore = redis ? new RedisIdempotencyStore(redis, { ttlMs, lockMs }) : new MemoryIdempotencyStore({ ttlMs, lockMs, maxEntries })
   const metrics = options.metrics ?? createMetrics()
   const credentials = new CredentialResolver({ fixed: config.auth.credentials, sources, defaultScheme: config.auth.scheme, cache: config.auth.cache })
   const authenticator = new Authenticator({ credentials, nonces, timestampWindowMs: config.auth.timestampWindowMs })
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
-  const mappings = { current: compileMappings(config) }
+  const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
+  const mappings = { current: compileMappings(config, openapi) }
   const logger = options.logger ?? { level: config.logging.level }
-  const registered = new Set(mappings.current.routes.keys())
-  const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys: registered })
+  // With the document, every Network Link route is registered up front, so a reload can map any of them.
+  const registered = new Set(openapi ? openapi.operations.keys() : mappings.current.routes.keys())
+  const validators = openapi ? compileValidators(openapi, registered) : new Map()
+  const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys: registered, validators, idempotency })
   let loaded = config
   const showHash = (hash: string) => {
     metrics.configInfo.reset()
@@ -80,7 +90,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       let nextMappings: MappingSet
       try {
         next = loadConfig(loaded.file, env)
-        nextMappings = compileMappings(next)
+        nextMappings = compileMappings(next, openapi)
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err
         metrics.reloads.inc({ result: 'failure' })
@@ -103,11 +113,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   }
 }
 
-export function compileMappings(config: GatewayConfig): MappingSet {
+/** Mappings checked against the OpenAPI document when there is one: the routes must exist, statuses default to the spec's. */
+export function compileMappings(config: GatewayConfig, openapi?: OpenApiDocument): MappingSet {
   return loadMappings(config.mappings, {
     defaultTimeoutMs: config.upstream.timeoutMs,
     subjectHeader: config.upstream.subjectHeader,
-    successStatus: () => 200,
+    successStatus: (method, path) => openapi?.operations.get(`${method} ${path}`)?.successStatus ?? 200,
+    ...(openapi ? { knownRoutes: new Set(openapi.operations.keys()) } : {}),
   })
 }
 

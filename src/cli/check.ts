@@ -1,6 +1,7 @@
 import { ConfigError, formatProblem } from '../config/problems.js'
 import { loadConfig } from '../config/load.js'
 import { compileMappings } from '../gateway.js'
+import { loadOpenApi } from '../openapi/document.js'
 import { parse, UsageError } from './usage.js'
 
 /**
@@ -13,10 +14,12 @@ export function checkCommand(args: string[]): number {
   if (!file) throw new UsageError('name the config file, or set NLGW_CONFIG')
   try {
     const config = loadConfig(file)
-    const mappings = compileMappings(config)
+    const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
+    const mappings = compileMappings(config, openapi)
     process.stdout.write(
       `${file}: ok — ${mappings.routes.size} mapped route(s) in ${mappings.files.length} file(s), ${config.auth.credentials.size} credential(s) from files, ` +
-        `${config.redis ? 'Redis' : 'in-memory'} stores\n`,
+        `${config.redis ? 'Redis' : 'in-memory'} stores, ` +
+        (openapi ? `checked against ${openapi.operations.size} Network Link operations\n` : 'no OpenAPI document (routes not checked against the spec)\n'),
     )
     return 0
   } catch (err) {

@@ -3,6 +3,7 @@ import { ConfigError, formatProblem } from '../config/problems.js'
 import { loadConfig } from '../config/load.js'
 import { GatewayError } from '../errors.js'
 import { compileMappings } from '../gateway.js'
+import { loadOpenApi } from '../openapi/document.js'
 import { executeRoute } from '../mapping/execute.js'
 import { loadMappings, routeKey, type MappingSet } from '../mapping/load.js'
 import type { UpstreamClient, UpstreamRequest } from '../upstream.js'
@@ -38,7 +39,7 @@ export async function testMappingCommand(args: string[]): Promise<number> {
       if (!file) throw new UsageError('give --mappings FILE… or --config (or NLGW_CONFIG)')
       const config = loadConfig(file)
       subjectHeader = config.upstream.subjectHeader
-      set = compileMappings(config)
+      set = compileMappings(config, config.openapi ? loadOpenApi(config.openapi.file) : undefined)
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err

@@ -38,8 +38,12 @@ export interface GatewayConfig {
   }
   /** Mapping files (directories expanded), absolute. */
   mappings: string[]
+  /** Stored responses are kept `ttlMs`; a request holds its key at most `lockMs` while it runs. */
+  idempotency: { ttlMs: number; lockMs: number; maxEntries: number }
   /** Reload on file changes, besides SIGHUP. */
   reload: { watch: boolean }
+  /** The official OpenAPI document, when configured (NLGW_OPENAPI). */
+  openapi?: { file: string; responseValidation: 'off' | 'report' | 'enforce' }
   logging: { level: string; pretty: boolean }
 }
 
@@ -50,12 +54,14 @@ const validateConfig = compileSchema(configSchema)
 const validateCredentials = compileSchema(credentialsFileSchema)
 
 /** Environment variables that override config keys (the contract in README). */
-const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port']> = [
+const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path']> = [
   ['HOST', ['server', 'host'], 'string'],
   ['PORT', ['server', 'port'], 'port'],
   ['METRICS_PORT', ['metrics', 'port'], 'port'],
   ['REDIS_URL', ['redis', 'url'], 'string'],
   ['LOG_LEVEL', ['logging', 'level'], 'string'],
+  // A path from the environment is relative to the working directory, not to the config file.
+  ['NLGW_OPENAPI', ['openapi', 'file'], 'path'],
 ]
 
 function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): void {
@@ -67,7 +73,7 @@ function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): voi
       continue
     }
     const target = ((value[group as string] as Json | undefined) ??= {})
-    target[key as string] = kind === 'port' ? Number(raw) : raw
+    target[key as string] = kind === 'port' ? Number(raw) : kind === 'path' ? resolve(raw) : raw
   }
 }
 
@@ -113,6 +119,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   })
   if (problems.length > 0) throw new ConfigError(problems)
 
+  if (parseDuration(section(value, 'idempotency').ttl as string | undefined, 72 * 3_600_000) < 72 * 3_600_000) {
+    problems.push(doc.problem(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h'))
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
   const server = section(value, 'server')
   const metrics = section(value, 'metrics')
   const redis = section(value, 'redis')
@@ -154,6 +165,19 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     },
     mappings: mappingFiles((value.mappings as string[] | undefined) ?? [], baseDir),
     reload: { watch: (section(value, 'reload').watch as boolean | undefined) ?? false },
+    idempotency: {
+      ttlMs: parseDuration(section(value, 'idempotency').ttl as string | undefined, 72 * 3_600_000),
+      lockMs: parseDuration(section(value, 'idempotency').lock as string | undefined, 120_000),
+      maxEntries: (section(value, 'idempotency').maxEntries as number | undefined) ?? 100_000,
+    },
+    ...(typeof section(value, 'openapi').file === 'string'
+      ? {
+          openapi: {
+            file: resolve(baseDir, section(value, 'openapi').file as string),
+            responseValidation: (section(value, 'openapi').responseValidation as 'off' | 'report' | 'enforce' | undefined) ?? 'off',
+          },
+        }
+      : {}),
     logging: { level: (logging.level as string) ?? 'info', pretty: (logging.pretty as boolean) ?? false },
   }
 }

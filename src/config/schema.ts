@@ -87,6 +87,8 @@ export const configSchema = object(
       ['url'],
     ),
     reload: object({ watch: { type: 'boolean' } }),
+    idempotency: object({ ttl: DURATION, lock: DURATION, maxEntries: { type: 'integer', minimum: 1 } }),
+    openapi: object({ file: { type: 'string', minLength: 1 }, responseValidation: { enum: ['off', 'report', 'enforce'] } }),
     mappings: { type: 'array', items: { type: 'string', minLength: 1 }, 'x-message': 'must be a list of mapping files or directories' },
     logging: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, pretty: { type: 'boolean' } }),
   },
