@@ -27,8 +27,14 @@ function fromFastify(err: FastifyError): GatewayError | undefined {
   }
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
+/** Marks the request with its refusal (for logs and metrics); a 5xx is logged with its cause. */
+export function recordError(request: FastifyRequest, error: GatewayError): void {
   request.refusal = error.spec
+  if (error.spec.status >= 500) request.log.error({ err: error.cause ?? error, reason: error.spec.reason }, error.message)
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
+  recordError(request, error)
   return reply.code(error.spec.status).type('application/json').send(error.body)
 }
 
@@ -40,10 +46,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
 async function errorsPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const known = err instanceof GatewayError ? err : fromFastify(err)
-    if (known) {
-      if (known.spec.status >= 500) request.log.error({ err: known.cause ?? err, reason: known.spec.reason }, known.message)
-      return sendError(request, reply, known)
-    }
+    if (known) return sendError(request, reply, known)
     request.log.error({ err }, 'unhandled error')
     return sendError(request, reply, new GatewayError(ERRORS.internal))
   })

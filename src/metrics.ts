@@ -30,6 +30,8 @@ export interface GatewayMetrics {
   reloads: Counter<'result'>
   /** 1, labelled with the digest of the loaded config and mappings. */
   configInfo: Gauge<'hash'>
+  idempotentReplays: Counter<'route'>
+  responseInvalid: Counter<'route'>
   /** Counts a catalogue error under the counter for its kind. */
   countError(spec: ErrorSpec): void
 }
@@ -42,6 +44,8 @@ export function createMetrics(registry = new Registry()): GatewayMetrics {
     registry,
     errors,
     reloads: new Counter({ name: 'nlgw_config_reloads_total', help: 'Config and mapping reloads, by result', labelNames: ['result'] as const, registers: [registry] }),
+    idempotentReplays: new Counter({ name: 'nlgw_idempotent_replays_total', help: 'Retries answered with the stored response, by route', labelNames: ['route'] as const, registers: [registry] }),
+    responseInvalid: new Counter({ name: 'nlgw_response_validation_failures_total', help: 'Mapped responses that break the OpenAPI schema, by route', labelNames: ['route'] as const, registers: [registry] }),
     configInfo: new Gauge({ name: 'nlgw_config_info', help: 'The loaded config and mappings, by digest', labelNames: ['hash'] as const, registers: [registry] }),
     countError: (spec) => errors[COUNTER_BY_KIND[spec.kind]].inc({ reason: spec.reason }),
   }

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto'
+import { ERRORS, GatewayError } from '../errors.js'
+import type { IdempotencyStore, StoredResponse } from './store.js'
+
+/**
+ * SPEC-README "Idempotency": a retry with the same key and the same request
+ * gets exactly the first response (2xx or 4xx) without reaching the backend;
+ * the same key with a different request is refused; a 5xx is not kept.
+ * Concurrent duplicates wait for the first and share its response.
+ */
+export interface Outcome extends StoredResponse {
+  replayed: boolean
+}
+
+/** Keys sorted at every level: the same JSON in another key order is the same request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+export function fingerprint(method: string, target: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${target}\n${canonicalJson(body)}`).digest('base64url')
+}
+
+export async function runOnce(
+  store: IdempotencyStore,
+  key: string,
+  print: string,
+  waitMs: number,
+  work: () => Promise<StoredResponse>,
+): Promise<Outcome> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    const claim = await store.claim(key, print)
+    if (claim.state !== 'claimed') {
+      if (claim.fingerprint !== print) throw new GatewayError(ERRORS.idempotencyKeyReuse)
+      if (claim.state === 'done') return { ...claim.response, replayed: true }
+      if (Date.now() >= deadline) throw new GatewayError(ERRORS.idempotencyInProgress)
+      await store.changed(key, deadline - Date.now())
+      continue
+    }
+    let response: StoredResponse
+    try {
+      response = await work()
+    } catch (err) {
+      await store.release(key, claim.token).catch(() => {})
+      throw err
+    }
+    if (response.status >= 500) await store.release(key, claim.token)
+    else await store.complete(key, claim.token, print, response)
+    return { ...response, replayed: false }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Idempotency records. A request claims its key atomically; the response it
+ * produces (2xx or 4xx) is stored with the request's fingerprint for the
+ * retention period; a 5xx releases the claim so that a retry runs again.
+ */
+export interface StoredResponse {
+  status: number
+  /** The JSON body exactly as sent. */
+  body: string
+}
+
+export type Claim =
+  | { state: 'claimed'; token: string }
+  | { state: 'pending'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; response: StoredResponse }
+
+export interface IdempotencyStore {
+  readonly kind: 'memory' | 'redis'
+  /** Claims `key` for this request, or reports what holds it. */
+  claim(key: string, fingerprint: string): Promise<Claim>
+  /** Stores the response of a claim this request holds. */
+  complete(key: string, token: string, fingerprint: string, response: StoredResponse): Promise<void>
+  /** Gives a claim up (the request failed with a 5xx): the next retry runs. */
+  release(key: string, token: string): Promise<void>
+  /** Resolves when a pending claim may have changed (completed, released or expired). */
+  changed(key: string, waitMs: number): Promise<void>
+}

@@ -1,0 +1,41 @@
+import t from 'tap'
+import { canonicalJson, fingerprint, runOnce } from '../../src/idempotency/guard.js'
+import { MemoryIdempotencyStore } from '../../src/idempotency/memory.js'
+import { StoreUnavailableError } from '../../src/nonce/store.js'
+import { GatewayError } from '../../src/errors.js'
+
+t.test('canonical JSON ignores key order only', async (t) => {
+  t.equal(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}')
+  t.equal(fingerprint('POST', '/x', { a: 1, b: 2 }), fingerprint('POST', '/x', { b: 2, a: 1 }))
+  t.not(fingerprint('POST', '/x', { a: 1 }), fingerprint('POST', '/y', { a: 1 }))
+  t.not(fingerprint('POST', '/x', { a: [1, 2] }), fingerprint('POST', '/x', { a: [2, 1] }))
+})
+
+t.test('concurrent duplicates share one execution; a thrown error releases the key', async (t) => {
+  const store = new MemoryIdempotencyStore({ ttlMs: 60_000, lockMs: 5_000, maxEntries: 10 })
+  let runs = 0
+  const work = async () => {
+    runs++
+    await new Promise((r) => setTimeout(r, 50))
+    return { status: 201, body: `{"run":${runs}}` }
+  }
+  const outcomes = await Promise.all(Array.from({ length: 10 }, () => runOnce(store, 'k', 'fp', 5_000, work)))
+  t.equal(runs, 1)
+  t.same(new Set(outcomes.map((o) => o.body)), new Set(['{"run":1}']))
+  t.equal(outcomes.filter((o) => !o.replayed).length, 1)
+  await t.rejects(runOnce(store, 'boom', 'fp', 5_000, async () => Promise.reject(new Error('crash'))), /crash/)
+  t.same(await runOnce(store, 'boom', 'fp', 5_000, work), { status: 201, body: '{"run":2}', replayed: false }, 'a retry after a crash runs')
+  await t.rejects(runOnce(store, 'k', 'other', 5_000, work), GatewayError)
+})
+
+t.test('a full memory store refuses new keys rather than forgetting live ones', async (t) => {
+  let now = 0
+  const store = new MemoryIdempotencyStore({ ttlMs: 1_000, lockMs: 100, maxEntries: 2, now: () => now })
+  const done = async () => ({ status: 200, body: '{}' })
+  await runOnce(store, 'a', 'fp', 100, done)
+  await runOnce(store, 'b', 'fp', 100, done)
+  await t.rejects(runOnce(store, 'c', 'fp', 100, done), StoreUnavailableError)
+  t.same(await runOnce(store, 'a', 'fp', 100, done), { status: 200, body: '{}', replayed: true }, 'live records still answer')
+  now = 1_000
+  t.equal((await runOnce(store, 'c', 'fp', 100, done)).replayed, false, 'expired records make room')
+})

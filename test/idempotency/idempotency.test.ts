@@ -1,0 +1,124 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { Backend, type RecordedRequest } from '../helpers/backend.js'
+import { send } from '../helpers/client.js'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { RedisServer } from '../helpers/redis.js'
+
+/** A payout backend: every execution gets a new id, so a replay is recognisable. */
+let executions = 0
+function payouts(req: RecordedRequest) {
+  const body = JSON.parse(req.body.toString() || '{}') as { amount?: string }
+  executions++
+  if (body.amount === '0') return { status: 422, body: { error: 'AMOUNT_TOO_SMALL' } }
+  if (body.amount === '500') return { status: 503, body: { error: 'DOWN' } }
+  return { status: 201, delayMs: 150, body: { payout_id: randomUUID(), amount: body.amount } }
+}
+
+const mapping = `routes:
+  - route: POST /accounts/{accountId}/transfers/withdrawals/blockchain
+    upstream: { post: /payouts, body: { amount: $body.amount } }
+    status: 201
+    errors:
+      - when: { status: 422 }
+        errorType: amount-below-minimum
+        message: too small
+      - when: { status: 503 }
+        status: 503
+        errorType: internal-error
+        message: backend down
+    response: { id: $body.payout_id, amount: $body.amount }
+`
+const backend = await Backend.start(payouts)
+const redis = await RedisServer.start()
+t.teardown(async () => {
+  await backend.close()
+  await redis.stop()
+})
+
+async function gatewayWith(store: 'memory' | 'redis'): Promise<TestGateway> {
+  return startGateway({
+    config: {
+      ...(store === 'redis' ? { redis: { url: redis.url } } : {}),
+      auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+      upstream: { url: backend.url },
+      mappings: ['mappings.yaml'],
+    },
+    credentials: [
+      { id: 'a', apiKey: 'key-a', secret: { env: 'S' }, subject: 'u' },
+      { id: 'b', apiKey: 'key-b', secret: { env: 'S' }, subject: 'v' },
+    ],
+    env: { S: 's' },
+    files: { 'mappings.yaml': mapping },
+  })
+}
+
+const key = { hmac: 's', hash: 'sha256' } as const
+const path = '/v2/accounts/acc-1/transfers/withdrawals/blockchain'
+const post = (gateway: TestGateway, body: object, apiKey = 'key-a') => send(gateway.url, { method: 'POST', path, key, apiKey, body: JSON.stringify(body) })
+
+for (const store of ['memory', 'redis'] as const) {
+  t.test(`${store} store`, async (t) => {
+    const gateway = await gatewayWith(store)
+    t.teardown(() => gateway.close())
+
+    t.test('a retry gets exactly the first response without reaching the backend', async (t) => {
+      const idempotencyKey = randomUUID()
+      const before = executions
+      const first = await post(gateway, { idempotencyKey, amount: '1.5' })
+      t.equal(first.status, 201)
+      const retry = await post(gateway, { amount: '1.5', idempotencyKey }) // same JSON, other key order
+      t.same([retry.status, retry.text], [first.status, first.text])
+      t.equal(executions - before, 1, 'one execution')
+      const replays = (await gateway.metrics.registry.getSingleMetric('nlgw_idempotent_replays_total')?.get())?.values[0]?.value
+      t.equal(replays, 1)
+      t.equal((await post(gateway, { idempotencyKey, amount: '1.5' }, 'key-b')).status, 201, 'keys are scoped per credential')
+    })
+
+    t.test('the same key with a different request is refused', async (t) => {
+      const idempotencyKey = randomUUID()
+      await post(gateway, { idempotencyKey, amount: '1' })
+      const before = executions
+      const reuse = await post(gateway, { idempotencyKey, amount: '2' })
+      t.same([reuse.status, reuse.json], [400, { message: 'This idempotency key was used for a different request', errorType: 'idempotency-key-reuse', propertyName: 'idempotencyKey', requestPart: 'body' }])
+      t.equal(executions, before)
+    })
+
+    t.test('a 4xx is kept, a 5xx is not', async (t) => {
+      const small = randomUUID()
+      const refused = await post(gateway, { idempotencyKey: small, amount: '0' })
+      const before = executions
+      const again = await post(gateway, { idempotencyKey: small, amount: '0' })
+      t.same([again.status, again.text], [refused.status, refused.text])
+      t.equal(refused.status, 400)
+      t.equal(executions, before, 'the 4xx retry did not reach the backend')
+      const down = randomUUID()
+      t.equal((await post(gateway, { idempotencyKey: down, amount: '500' })).status, 503)
+      const beforeRetry = executions
+      t.equal((await post(gateway, { idempotencyKey: down, amount: '500' })).status, 503)
+      t.equal(executions - beforeRetry, 1, 'the retry after a 5xx ran again')
+    })
+  })
+}
+
+t.test('20 concurrent duplicates at two instances sharing Redis: one backend execution', async (t) => {
+  const gateways = [await gatewayWith('redis'), await gatewayWith('redis')]
+  t.teardown(() => Promise.all(gateways.map((g) => g.close())))
+  const idempotencyKey = randomUUID()
+  const before = executions
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => post(gateways[i % 2] as TestGateway, { idempotencyKey, amount: '7' })))
+  t.equal(executions - before, 1, 'exactly one reached the backend')
+  t.ok(results.every((r) => r.status === 201 && r.text === results[0]?.text), 'all twenty got the same response')
+})
+
+t.test('Redis down: idempotent requests fail closed, nothing reaches the backend', async (t) => {
+  const gateway = await gatewayWith('redis')
+  t.teardown(() => gateway.close())
+  t.equal((await post(gateway, { idempotencyKey: randomUUID(), amount: '1' })).status, 201)
+  await redis.stop()
+  const before = executions
+  const res = await post(gateway, { idempotencyKey: randomUUID(), amount: '1' })
+  t.equal(res.status, 503)
+  t.equal(executions, before)
+  await redis.start()
+})
