@@ -88,6 +88,42 @@ async function callUpstream(route: CompiledRoute, call: CompiledCall, scope: Sco
     // The request carries something the backend cannot be asked (an amount with too many decimals, a dot-segment id).
     throw translationError(route, err, ERRORS.requestNotMappable, options)
   }
+  if (call.pages) return fetchAllPages(route, call, call.pages, path, headers, options)
+  return send(route, call, path, headers, body, options)
+}
+
+/** Offset-paged backends: request page after page and join their items into one list. */
+async function fetchAllPages(
+  route: CompiledRoute,
+  call: CompiledCall,
+  pages: NonNullable<CompiledCall['pages']>,
+  path: string,
+  headers: Record<string, string>,
+  options: ExecuteOptions,
+): Promise<{ status: number; body: unknown }> {
+  const all: unknown[] = []
+  const separator = path.includes('?') ? '&' : '?'
+  for (;;) {
+    const page = await send(route, call, `${path}${separator}${pages.offset}=${all.length}&${pages.limit}=${pages.size}`, headers, undefined, options)
+    if (page.status < 200 || page.status > 299) return page
+    const items = (page.body as Record<string, unknown> | undefined)?.[pages.items]
+    if (!Array.isArray(items)) throw translationError(route, new MappingError(`${call.method} ${path}`, `a page has no list "${pages.items}"`), ERRORS.mappingFailed, options)
+    all.push(...items)
+    if (items.length < pages.size || all.length >= pages.max) {
+      if (items.length === pages.size) options.onMappingError?.(route, new Error(`stopped after ${all.length} items (pages.max); later items cannot be paged to`))
+      return { status: page.status, body: { ...(page.body as Record<string, unknown>), [pages.items]: all } }
+    }
+  }
+}
+
+async function send(
+  route: CompiledRoute,
+  call: CompiledCall,
+  path: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  options: ExecuteOptions,
+): Promise<{ status: number; body: unknown }> {
   let res
   try {
     res = await options.upstream.request({ method: call.method, path, headers, body, timeoutMs: call.timeoutMs })

@@ -8,6 +8,7 @@ import { suggest, type Problem } from '../config/problems.js'
 import type { SourceDocument } from '../config/yaml.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
 import type { ErrorType } from '../errors.js'
+import type { PaginateSpec } from './paginate.js'
 import { callSchema, METHODS } from './schema.js'
 import { compileReference, compileTemplate, type CompileContext, type Evaluate, type Scope } from './template.js'
 
@@ -20,6 +21,8 @@ export interface CompiledCall {
   body?: Evaluate
   timeoutMs: number
   exactNumbers: boolean
+  /** The backend pages with offset and limit: fetch every page and join their items. */
+  pages?: { items: string; offset: string; limit: string; size: number; max: number }
 }
 
 export interface CompiledErrorRule {
@@ -41,6 +44,10 @@ export interface CompiledRoute {
   status: Evaluate
   response: Evaluate
   errors: CompiledErrorRule[]
+  /** Network Link pagination applied by the gateway over the whole list. */
+  paginate?: PaginateSpec
+  /** Retries with the same idempotencyKey get the stored response (default on). */
+  idempotency: boolean
 }
 
 /** Roots every template can read; `body` is the request body before the calls and the backend's after. */
@@ -98,7 +105,18 @@ export function compileRoute(doc: SourceDocument, index: number, raw: Record<str
   }
 
   const line = doc.problem(at, '').line
-  return { method, path, source: `${doc.file}:${line ?? 0}`, calls, status, response, errors }
+  const paginate = typeof raw.paginate === 'string' ? { list: raw.paginate, id: 'id' } : (raw.paginate as { list: string; id?: string } | undefined)
+  return {
+    method,
+    path,
+    source: `${doc.file}:${line ?? 0}`,
+    calls,
+    status,
+    response,
+    errors,
+    ...(paginate ? { paginate: { list: paginate.list, id: paginate.id ?? 'id' } } : {}),
+    idempotency: (raw.idempotency as boolean | undefined) ?? true,
+  }
 }
 
 function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Record<string, unknown>, ctx: CompileContext, defaults: RouteDefaults, named: boolean): CompiledCall {
@@ -125,6 +143,17 @@ function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Rec
     ...(raw.body !== undefined ? { body: compileTemplate(raw.body, [...path, 'body'], ctx) } : {}),
     timeoutMs: parseDuration(raw.timeout as string | number | undefined, defaults.timeoutMs),
     exactNumbers: (raw.exactNumbers as boolean | undefined) ?? defaults.exactNumbers,
+    ...(raw.pages ? { pages: pagesOf(raw.pages as Record<string, unknown>) } : {}),
+  }
+}
+
+function pagesOf(raw: Record<string, unknown>): NonNullable<CompiledCall['pages']> {
+  return {
+    items: raw.items as string,
+    offset: (raw.offset as string | undefined) ?? 'offset',
+    limit: (raw.limit as string | undefined) ?? 'limit',
+    size: (raw.size as number | undefined) ?? 100,
+    max: (raw.max as number | undefined) ?? 10_000,
   }
 }
 

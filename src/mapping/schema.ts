@@ -19,6 +19,16 @@ export const callSchema = object({
   body: ANY,
   timeout: DURATION,
   exactNumbers: { type: 'boolean' },
+  pages: object(
+    {
+      items: { type: 'string', minLength: 1 },
+      offset: { type: 'string', minLength: 1 },
+      limit: { type: 'string', minLength: 1 },
+      size: { type: 'integer', minimum: 1, maximum: 10000 },
+      max: { type: 'integer', minimum: 1 },
+    },
+    ['items'],
+  ),
 })
 
 const errorRule = object(
@@ -45,6 +55,11 @@ export const mappingFileSchema = object(
           status: ANY,
           response: ANY,
           errors: { type: 'array', items: errorRule },
+          paginate: {
+            anyOf: [{ type: 'string', minLength: 1 }, object({ list: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1 } }, ['list'])],
+            'x-message': 'must be the list property (paginate: balances) or { list, id }',
+          },
+          idempotency: { type: 'boolean' },
         },
         ['route'],
       ),

@@ -9,6 +9,12 @@ function legacy(req: RecordedRequest) {
   const user = req.headers['x-legacy-user']
   if (url.pathname === '/slow') return { delayMs: 500, body: {} }
   if (url.pathname === '/big') return { body: '{"amount_minor": 123456789012345678901234567890, "amount_float": 0.30000000000000004}' }
+  if (url.pathname === '/ledger') {
+    // offset paging, 4 per page at most, whatever the client asks
+    const offset = Number(url.searchParams.get('offset'))
+    const size = Math.min(Number(url.searchParams.get('size')), 4)
+    return { body: { entries: Array.from({ length: 11 }, (_, i) => ({ ref: `e${i}` })).slice(offset, offset + size), total: 11 } }
+  }
   if (url.pathname === '/html') return { headers: { 'content-type': 'text/html' }, body: '<html>oops</html>' }
   if (url.pathname.startsWith('/internal/v1/users/') && url.pathname.endsWith('/profile')) {
     return { body: { uid: user, display_name: 'Ada', created_ms: 1691606624184 } }
@@ -93,6 +99,10 @@ routes:
     response: { rounded: { $decimal: $body.amount_minor, scale: 18 } }
   - route: GET /accounts/{accountId}/ramps
     upstream: { get: /html }
+  - route: GET /accounts/{accountId}/transfers/deposits/addresses
+    upstream: { get: /ledger, pages: { items: entries, limit: size, size: 4 } }
+    paginate: { list: addresses, id: ref }
+    response: { addresses: { $each: $body.entries, ref: $item.ref } }
 `
 
 const backend = await Backend.start(legacy)
@@ -173,4 +183,17 @@ t.test('timeouts, non-JSON answers and numbers a double cannot hold', async (t) 
   t.same([rounded.status, rounded.json.errorType], [502, 'internal-error'], 'without exactNumbers an unsafe number is refused, not guessed')
   const counted = await gateway.metrics.registry.getSingleMetric('nlgw_internal_errors_total')?.get()
   t.ok(counted?.values.some((v) => v.labels.reason === 'mapping_failed' && v.value >= 1), 'mapping failures are counted')
+})
+
+t.test('offset-paged backends are read page by page, then paged by id', async (t) => {
+  const before = backend.requests.length
+  const refs = async (query: string) => ((await get(`/accounts/a/transfers/deposits/addresses${query}`)).json.addresses as Array<{ ref: string }>).map((a) => a.ref)
+  t.same(await refs('?limit=3&startingAfter=e4'), ['e5', 'e6', 'e7'])
+  t.same(
+    backend.requests.slice(before).map((r) => r.url),
+    ['/ledger?offset=0&size=4', '/ledger?offset=4&size=4', '/ledger?offset=8&size=4'],
+    'three backend pages make the whole list',
+  )
+  t.same(await refs('?endingBefore=e2'), ['e0', 'e1'])
+  t.same(await refs(''), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9'], 'default limit without the spec: 10')
 })

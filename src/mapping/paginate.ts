@@ -1,0 +1,41 @@
+import { MappingError } from './template.js'
+
+/**
+ * SPEC-README "Pagination" over a backend that returns whole lists: `limit`
+ * items; `startingAfter` = the items after that id, `endingBefore` = those
+ * before it (the ones closest to it); the named item is never included; an
+ * unknown cursor gives an empty page. Both cursors at once are refused before
+ * this runs (OpenAPI validation).
+ */
+export interface PaginateSpec {
+  /** The list property of the Network Link response, e.g. `balances`. */
+  list: string
+  /** The id property of each item (default `id`). */
+  id: string
+}
+
+export interface PageQuery {
+  limit?: unknown
+  startingAfter?: unknown
+  endingBefore?: unknown
+}
+
+export const DEFAULT_LIMIT = 10
+
+export function paginate(body: unknown, spec: PaginateSpec, query: PageQuery, at: string): unknown {
+  const items = (body as Record<string, unknown> | undefined)?.[spec.list]
+  if (!Array.isArray(items)) throw new MappingError(at, `the response has no list "${spec.list}" to paginate`)
+  const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit)
+  const position = (id: unknown) => items.findIndex((item) => String((item as Record<string, unknown>)?.[spec.id]) === String(id))
+  let page: unknown[]
+  if (query.startingAfter !== undefined) {
+    const i = position(query.startingAfter)
+    page = i === -1 ? [] : items.slice(i + 1, i + 1 + limit)
+  } else if (query.endingBefore !== undefined) {
+    const i = position(query.endingBefore)
+    page = i === -1 ? [] : items.slice(Math.max(0, i - limit), i)
+  } else {
+    page = items.slice(0, limit)
+  }
+  return { ...(body as Record<string, unknown>), [spec.list]: page }
+}
