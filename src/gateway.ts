@@ -18,11 +18,15 @@ import { RedisIdempotencyStore } from './idempotency/redis.js'
 import type { IdempotencyStore } from './idempotency/store.js'
 import { createRedisClient, type RedisClient } from './redis.js'
 import { Upstream } from './upstream.js'
+import { buildOutboundApp } from '../plugins/outbound.js'
+import { compileRouteTemplates, matchRoute } from './route-templates.js'
 
 /** A gateway built from its config: the app plus everything it holds open. */
 export interface Gateway {
   config: GatewayConfig
   app: FastifyInstance
+  /** The Exchange → Fireblocks listener, when `outbound` is configured. */
+  outbound?: FastifyInstance
   /** The mapping set requests use now; replaced whole by reload(). */
   mappings: { current: MappingSet }
   metrics: GatewayMetrics
@@ -62,7 +66,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const idempotency: IdempotencyStore = redis ? new RedisIdempotencyStore(redis, { ttlMs, lockMs }) : new MemoryIdempotencyStore({ ttlMs, lockMs, maxEntries })
   const metrics = options.metrics ?? createMetrics()
   const credentials = new CredentialResolver({ fixed: config.auth.credentials, sources, defaultScheme: config.auth.scheme, cache: config.auth.cache })
-  const authenticator = new Authenticator({ credentials, nonces, timestampWindowMs: config.auth.timestampWindowMs })
+  const platformRoutes = config.auth.platform ? compileRouteTemplates(config.auth.platform.routes) : []
+  const authenticator = new Authenticator({
+    credentials,
+    nonces,
+    timestampWindowMs: config.auth.timestampWindowMs,
+    ...(config.auth.platform
+      ? { platform: { verifiers: config.auth.platform.verifiers, requiredFor: (method, path) => matchRoute(platformRoutes, method, path) !== undefined } }
+      : {}),
+  })
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
   const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
   const mappings = { current: compileMappings(config, openapi) }
@@ -71,6 +83,21 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const registered = new Set(openapi ? openapi.operations.keys() : mappings.current.routes.keys())
   const validators = openapi ? compileValidators(openapi, registered) : new Map()
   const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys: registered, validators, idempotency })
+  const outboundConfig = config.outbound
+  const outbound = outboundConfig
+    ? await buildOutboundApp({
+        target: outboundConfig.target,
+        apiKey: outboundConfig.apiKey,
+        signer: outboundConfig.signer,
+        timeoutMs: outboundConfig.timeoutMs,
+        retries: outboundConfig.retries,
+        signBasePath: outboundConfig.signBasePath,
+        ...(outboundConfig.allow ? { allow: compileRouteTemplates(outboundConfig.allow) } : {}),
+        bodyLimit: config.server.bodyLimit,
+        metrics,
+        logger,
+      })
+    : undefined
   let loaded = config
   const showHash = (hash: string) => {
     metrics.configInfo.reset()
@@ -80,6 +107,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   return {
     config,
     app,
+    ...(outbound ? { outbound } : {}),
     mappings,
     metrics,
     nonces,
@@ -107,6 +135,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       await app.close()
+      await outbound?.close()
       await upstream.close()
       if (redis) await redis.quit().catch(() => redis.disconnect())
     },

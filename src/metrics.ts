@@ -31,6 +31,8 @@ export interface GatewayMetrics {
   /** 1, labelled with the digest of the loaded config and mappings. */
   configInfo: Gauge<'hash'>
   idempotentReplays: Counter<'route'>
+  /** Each attempt of an Exchange → Fireblocks call: allow-list route (or method), status, retry number. */
+  outboundRequests: Counter<'route' | 'status' | 'retry'>
   responseInvalid: Counter<'route'>
   /** Counts a catalogue error under the counter for its kind. */
   countError(spec: ErrorSpec): void
@@ -44,6 +46,7 @@ export function createMetrics(registry = new Registry()): GatewayMetrics {
     registry,
     errors,
     reloads: new Counter({ name: 'nlgw_config_reloads_total', help: 'Config and mapping reloads, by result', labelNames: ['result'] as const, registers: [registry] }),
+    outboundRequests: new Counter({ name: 'nlgw_outbound_requests_total', help: 'Signed Exchange to Fireblocks call attempts, by route, status and retry number', labelNames: ['route', 'status', 'retry'] as const, registers: [registry] }),
     idempotentReplays: new Counter({ name: 'nlgw_idempotent_replays_total', help: 'Retries answered with the stored response, by route', labelNames: ['route'] as const, registers: [registry] }),
     responseInvalid: new Counter({ name: 'nlgw_response_validation_failures_total', help: 'Mapped responses that break the OpenAPI schema, by route', labelNames: ['route'] as const, registers: [registry] }),
     configInfo: new Gauge({ name: 'nlgw_config_info', help: 'The loaded config and mappings, by digest', labelNames: ['hash'] as const, registers: [registry] }),

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   }
   await gateway.app.listen({ host: config.server.host, port: config.server.port })
   await ops.listen({ host: config.metrics.host, port: config.metrics.port })
+  if (gateway.outbound && config.outbound) await gateway.outbound.listen({ host: config.outbound.host, port: config.outbound.port })
   log.info({ metrics: `http://${config.metrics.host}:${config.metrics.port}/metrics`, nonceStore: gateway.nonces.kind }, 'gateway ready')
 
   let closing = false

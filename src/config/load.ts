@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { buildCredential, type Credential } from '../credentials/credential.js'
-import { KeyError, SchemeError, type SigningScheme } from '../signing/index.js'
+import { createSigner, createVerifier, KeyError, SchemeError, type Signer, type SigningScheme, type Verifier } from '../signing/index.js'
 import { parseDuration } from './duration.js'
 import { ConfigError, type Problem } from './problems.js'
 import { mappingFiles } from '../mapping/load.js'
@@ -26,6 +26,8 @@ export interface GatewayConfig {
     credentials: ReadonlyMap<string, Credential>
     sources: Array<{ redis: { prefix: string } } | { http: { url: string; timeoutMs: number; headers: Record<string, string> } }>
     cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number }
+    /** Fireblocks' platform signature, verified on these routes with any of these keys. */
+    platform?: { verifiers: Verifier[]; routes: string[] }
   }
   upstream: {
     url: string
@@ -38,6 +40,18 @@ export interface GatewayConfig {
   }
   /** Mapping files (directories expanded), absolute. */
   mappings: string[]
+  /** The Exchange → Fireblocks signing proxy, when configured. */
+  outbound?: {
+    host: string
+    port: number
+    target: string
+    apiKey: string
+    signer: Signer
+    timeoutMs: number
+    retries: number
+    signBasePath: boolean
+    allow?: string[]
+  }
   /** Stored responses are kept `ttlMs`; a request holds its key at most `lockMs` while it runs. */
   idempotency: { ttlMs: number; lockMs: number; maxEntries: number }
   /** Reload on file changes, besides SIGHUP. */
@@ -53,8 +67,8 @@ const section = (value: unknown, key: string): Json => (((value as Json | undefi
 const validateConfig = compileSchema(configSchema)
 const validateCredentials = compileSchema(credentialsFileSchema)
 
-/** Environment variables that override config keys (the contract in README). */
-const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path']> = [
+/** Environment variables that override config keys (the contract in README); `section` ones only when the file has that section. */
+const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path', 'section'?]> = [
   ['HOST', ['server', 'host'], 'string'],
   ['PORT', ['server', 'port'], 'port'],
   ['METRICS_PORT', ['metrics', 'port'], 'port'],
@@ -62,12 +76,14 @@ const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path']> = [
   ['LOG_LEVEL', ['logging', 'level'], 'string'],
   // A path from the environment is relative to the working directory, not to the config file.
   ['NLGW_OPENAPI', ['openapi', 'file'], 'path'],
+  ['OUTBOUND_PORT', ['outbound', 'port'], 'port', 'section'],
+  ['FIREBLOCKS_BASE_URL', ['outbound', 'target'], 'string', 'section'],
 ]
 
 function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): void {
-  for (const [name, [group, key], kind] of ENV_OVERRIDES) {
+  for (const [name, [group, key], kind, only] of ENV_OVERRIDES) {
     const raw = env[name]
-    if (raw === undefined || raw === '') continue
+    if (raw === undefined || raw === '' || (only === 'section' && value[group as string] === undefined)) continue
     if (kind === 'port' && !/^\d{1,5}$/.test(raw)) {
       problems.push({ file: 'environment', path: name, message: `${JSON.stringify(raw)} is not a port number` })
       continue
@@ -119,6 +135,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   })
   if (problems.length > 0) throw new ConfigError(problems)
 
+  const platform = loadPlatformSignature(doc, section(auth, 'platformSignature'), baseDir, env, problems)
+  const outbound = value.outbound === undefined ? undefined : loadOutbound(doc, section(value, 'outbound'), baseDir, env, problems)
   if (parseDuration(section(value, 'idempotency').ttl as string | undefined, 72 * 3_600_000) < 72 * 3_600_000) {
     problems.push(doc.problem(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h'))
   }
@@ -153,6 +171,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
         negativeTtlMs: parseDuration(cache.negativeTtl as string, 5_000),
         maxEntries: (cache.maxEntries as number) ?? 10_000,
       },
+      ...(platform ? { platform } : {}),
     },
     upstream: {
       url: (upstream.url as string).replace(/\/$/, ''),
@@ -164,6 +183,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       ...(typeof upstream.passthrough === 'string' ? { passthrough: upstream.passthrough } : {}),
     },
     mappings: mappingFiles((value.mappings as string[] | undefined) ?? [], baseDir),
+    ...(outbound ? { outbound } : {}),
     reload: { watch: (section(value, 'reload').watch as boolean | undefined) ?? false },
     idempotency: {
       ttlMs: parseDuration(section(value, 'idempotency').ttl as string | undefined, 72 * 3_600_000),
@@ -179,6 +199,52 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
         }
       : {}),
     logging: { level: (logging.level as string) ?? 'info', pretty: (logging.pretty as boolean) ?? false },
+  }
+}
+
+/** By default the off-exchange collateral routes: every route under /accounts/{accountId}/collateral. */
+export const COLLATERAL_ROUTES = ['* /accounts/{accountId}/collateral/**']
+
+const PLATFORM_SCHEME: SigningScheme = { algorithm: 'rsa', hash: 'sha512', preEncoding: 'plain', postEncoding: 'base64' }
+
+function loadPlatformSignature(doc: SourceDocument, raw: Json, baseDir: string, env: NodeJS.ProcessEnv, problems: Problem[]): GatewayConfig['auth']['platform'] {
+  if (raw.enabled === false || raw.publicKeys === undefined) return undefined
+  const verifiers: Verifier[] = []
+  ;(raw.publicKeys as unknown[]).forEach((key, i) => {
+    try {
+      verifiers.push(createVerifier(PLATFORM_SCHEME, typeof key === 'string' ? key : readRef(key as Json, baseDir, env)))
+    } catch (err) {
+      problems.push(doc.problem(['auth', 'platformSignature', 'publicKeys', i], (err as Error).message))
+    }
+  })
+  return { verifiers, routes: (raw.routes as string[] | undefined) ?? COLLATERAL_ROUTES }
+}
+
+function loadOutbound(doc: SourceDocument, raw: Json, baseDir: string, env: NodeJS.ProcessEnv, problems: Problem[]): GatewayConfig['outbound'] {
+  let apiKey = ''
+  let signer: Signer | undefined
+  try {
+    apiKey = typeof raw.apiKey === 'string' ? raw.apiKey : readRef(raw.apiKey as Json, baseDir, env).trim()
+  } catch (err) {
+    problems.push(doc.problem(['outbound', 'apiKey'], (err as Error).message))
+  }
+  try {
+    signer = createSigner(raw.scheme as SigningScheme, readRef(raw.key as Json, baseDir, env))
+  } catch (err) {
+    if (err instanceof SchemeError) err.problems.forEach((p) => problems.push(doc.problem(['outbound', 'scheme', p.field], p.message)))
+    else problems.push(doc.problem(['outbound', 'key'], (err as Error).message))
+  }
+  if (!signer) return undefined
+  return {
+    host: (raw.host as string | undefined) ?? '127.0.0.1',
+    port: (raw.port as number | undefined) ?? 8100,
+    target: (raw.target as string).replace(/\/$/, ''),
+    apiKey,
+    signer,
+    timeoutMs: parseDuration(raw.timeout as string | undefined, 10_000),
+    retries: (raw.retries as number | undefined) ?? 2,
+    signBasePath: (raw.signBasePath as boolean | undefined) ?? false,
+    ...(raw.allow ? { allow: raw.allow as string[] } : {}),
   }
 }
 
