@@ -51,6 +51,8 @@ export const ERRORS = {
   staleTimestamp: header('X-FBAPI-TIMESTAMP', 400, 'schema-property-error', 'bad_timestamp', 'X-FBAPI-TIMESTAMP is outside the accepted time window'),
   unknownApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'unknown_key', 'Unknown API key'),
   disabledApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'disabled_key', 'API key is disabled'),
+  missingPlatformSignature: header('X-FB-PLATFORM-SIGNATURE', 400, 'schema-property-error', 'platform_signature', 'Missing X-FB-PLATFORM-SIGNATURE header'),
+  badPlatformSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'platform_signature', message: 'Fireblocks platform signature verification failed' },
   badSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'bad_signature', message: 'Signature verification failed' },
   replayedNonce: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'replayed_nonce', message: 'Nonce already used' },
   storeUnavailable: { status: 503, errorType: 'internal-error', kind: 'auth', reason: 'store_unavailable', message: 'Authentication store unavailable, try again' },

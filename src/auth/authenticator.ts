@@ -3,7 +3,7 @@ import type { Credential } from '../credentials/credential.js'
 import type { CredentialResolver } from '../credentials/resolver.js'
 import { ERRORS, GatewayError, type ErrorSpec } from '../errors.js'
 import { StoreUnavailableError, type NonceStore } from '../nonce/store.js'
-import { KeyError, SchemeError, buildMessage } from '../signing/index.js'
+import { KeyError, SchemeError, buildMessage, type Verifier } from '../signing/index.js'
 
 /** Request headers as Node delivers them (lower-cased names). */
 export type Headers = Readonly<Record<string, string | string[] | undefined>>
@@ -14,12 +14,21 @@ export interface Identified {
   timestamp: string
   nonce: string
   signature: string
+  platformSignature: string
+}
+
+/** Off-exchange routes also carry Fireblocks' own signature (SPEC-README, "platform signature"). */
+export interface PlatformSignature {
+  /** One per configured Fireblocks key: any may verify, so keys can be rotated. */
+  verifiers: readonly Verifier[]
+  requiredFor(method: string, path: string): boolean
 }
 
 export interface AuthenticatorOptions {
   credentials: CredentialResolver
   nonces: NonceStore
   timestampWindowMs: number
+  platform?: PlatformSignature
   now?: () => number
 }
 
@@ -35,8 +44,8 @@ function single(value: string | string[] | undefined): string {
  * The authentication pipeline, cheapest checks first:
  *   identify(): headers present and well-formed → timestamp window → credential
  *     (unknown or disabled key refused before any cryptography; needs no body);
- *   verify():   signature over the raw target and raw body → nonce recorded →
- *     account scope.
+ *   verify():   signature over the raw target and raw body → Fireblocks'
+ *     platform signature where required → nonce recorded → account scope.
  * Nothing is written to a store until the signature has been verified.
  */
 export class Authenticator {
@@ -63,7 +72,7 @@ export class Authenticator {
     const credential = await this.lookup(apiKey)
     if (credential === undefined) throw new GatewayError(ERRORS.unknownApiKey)
     if (!credential.enabled) throw new GatewayError(ERRORS.disabledApiKey)
-    return { credential, timestamp, nonce, signature }
+    return { credential, timestamp, nonce, signature, platformSignature: single(headers['x-fb-platform-signature']) }
   }
 
   /**
@@ -72,10 +81,15 @@ export class Authenticator {
    * account scope once the caller is proven.
    */
   async verify(identified: Identified, method: string, endpoint: string, body: Buffer | undefined, accountId?: string): Promise<void> {
-    const { credential, timestamp, nonce, signature } = identified
+    const { credential, timestamp, nonce, signature, platformSignature } = identified
     const message = buildMessage({ timestamp, nonce, method, endpoint, body })
     const outcome = credential.verifier.verify(message, signature)
     if (outcome !== 'valid') throw new GatewayError(ERRORS.badSignature, {}, { cause: outcome })
+    const platform = this.options.platform
+    if (platform?.requiredFor(method, endpoint.split('?', 1)[0] as string)) {
+      if (platformSignature === '') throw new GatewayError(ERRORS.missingPlatformSignature)
+      if (!platform.verifiers.some((v) => v.verify(message, platformSignature) === 'valid')) throw new GatewayError(ERRORS.badPlatformSignature)
+    }
     let fresh: boolean
     try {
       fresh = await this.options.nonces.claim(credential.id, nonce)
