@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { checkCommand } from './check.js'
+import { errorsCommand } from './errors.js'
 import { keygenCommand } from './keygen.js'
 import { signCommand, verifyCommand } from './sign.js'
 import { testMappingCommand } from './test-mapping.js'
@@ -19,6 +20,7 @@ const USAGE = `usage: nlgw <command> [options]
            [--mappings FILE… | --config FILE] [--params JSON] [--query JSON] [--body FILE]
            [--subject ID] [--upstream-status N]
            run one mapped route offline and print its upstream calls and response
+  errors   print every error the gateway answers with (status, errorType, metric)
 
 --key is the HMAC secret file or a PEM key: sign takes a private key,
 verify a public key or a private key (its public half is used).`
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   keygen: keygenCommand,
   check: checkCommand,
   'test-mapping': testMappingCommand,
+  errors: errorsCommand,
 }
 
 async function main(argv: string[]): Promise<number> {
