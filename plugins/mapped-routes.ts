@@ -14,6 +14,13 @@ import type { OperationValidators } from '../src/openapi/validators.js'
 import { recordError } from './errors.js'
 import type { Forward } from './passthrough.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Time spent in backend calls, for the access log. */
+    upstreamSeconds?: number
+  }
+}
+
 export interface MappedRoutesOptions {
   /** The current mapping set; replaced whole on reload, read once per request. */
   mappings: { readonly current: MappingSet }
@@ -84,6 +91,10 @@ async function respond(
 ): Promise<StoredResponse> {
   const credential = request.credential as Credential
   const onMappingError = (r: CompiledRoute, err: Error) => request.log.error({ route: key, mapping: r.source, err: err.message }, 'mapping error')
+  const onUpstream = (status: string, seconds: number) => {
+    options.metrics.upstreamDuration.observe({ route: key, status }, seconds)
+    request.upstreamSeconds = (request.upstreamSeconds ?? 0) + seconds
+  }
   try {
     const result = await executeRoute(
       route,
@@ -96,7 +107,7 @@ async function respond(
         credential: credential.id,
         requestId: request.id,
       },
-      { ...options.execute, onMappingError },
+      { ...options.execute, onMappingError, onUpstream },
     )
     let payload = result.body
     if (route.paginate) payload = paginate(payload, route.paginate, request.query as PageQuery, `${route.source} paginate`)

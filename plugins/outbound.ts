@@ -49,7 +49,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
   app.addHook('onClose', () => pool.close())
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
-  const { outboundRequests } = options.metrics
+  const { outboundRequests, outboundDuration } = options.metrics
 
   app.all('/*', async (request, reply) => {
     const url = request.url
@@ -73,8 +73,10 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     for (let attempt = 0; ; attempt++) {
       const headers = { ...forwarded, ...signedHeaders(options.signer, options.apiKey, request.method, options.signBasePath ? prefix + url : url, body) }
       const last = attempt === attempts - 1
+      const timer = outboundDuration.startTimer({ route: allowed?.template ?? request.method })
       try {
         const res = await pool.request({ method: request.method as 'GET', path: prefix + url, headers, body: body?.length ? body : null, signal: AbortSignal.timeout(options.timeoutMs) })
+        timer()
         if (RETRY_STATUSES.has(res.statusCode) && !last) {
           await res.body.dump()
           outboundRequests.inc({ route, status: String(res.statusCode), retry: String(attempt) })
@@ -85,6 +87,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
         for (const [name, value] of Object.entries(res.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value)
         return reply.code(res.statusCode).send(res.body)
       } catch (err) {
+        timer()
         const timedOut = (err as Error).name === 'TimeoutError' || (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
         outboundRequests.inc({ route, status: timedOut ? 'timeout' : 'error', retry: String(attempt) })
         request.log.warn({ route, attempt, err: (err as Error).message }, 'outbound call failed')

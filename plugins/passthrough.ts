@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Credential } from '../src/credentials/credential.js'
+import type { GatewayMetrics } from '../src/metrics.js'
 import { UpstreamError, upstreamFailure, type Upstream } from '../src/upstream.js'
 
 export interface PassthroughOptions {
@@ -11,6 +12,7 @@ export interface PassthroughOptions {
   subjectHeader: string
   forwardFbapiHeaders: boolean
   timeoutMs: number
+  metrics: GatewayMetrics
 }
 
 export type Forward = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>
@@ -40,6 +42,12 @@ export function forwardHeaders(headers: IncomingHttpHeaders, options: Passthroug
 export function createForward(options: PassthroughOptions): Forward {
   return async (request, reply) => {
     const credential = request.credential as Credential
+    const started = performance.now()
+    const observe = (status: string) => {
+      const seconds = (performance.now() - started) / 1000
+      options.metrics.upstreamDuration.observe({ route: 'passthrough', status }, seconds)
+      request.upstreamSeconds = (request.upstreamSeconds ?? 0) + seconds
+    }
     try {
       const res = await options.upstream.request({
         method: request.method,
@@ -48,11 +56,13 @@ export function createForward(options: PassthroughOptions): Forward {
         body: request.body as Buffer | undefined,
         timeoutMs: options.timeoutMs,
       })
+      observe(String(res.status))
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value)
       }
       return reply.code(res.status).send(res.body)
     } catch (err) {
+      observe(err instanceof UpstreamError ? err.kind : 'error')
       throw err instanceof UpstreamError ? upstreamFailure(err) : err
     }
   }

@@ -27,14 +27,6 @@ export interface AppDeps {
   idempotency: IdempotencyStore
 }
 
-/** Never logged: secrets and signatures, wherever they might appear. */
-export const REDACT = [
-  'req.headers["x-fbapi-signature"]',
-  'req.headers["x-fb-platform-signature"]',
-  'req.headers["x-fbapi-key"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
-]
 
 /**
  * The Network Link listener: errors in Network Link format everywhere, and
@@ -43,7 +35,7 @@ export const REDACT = [
  */
 export async function buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys, validators, idempotency }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger === false ? false : { ...logger, redact: REDACT },
+    logger,
     // One access-log line per request comes from the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.bodyLimit,
@@ -56,16 +48,24 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
     requestTimeout: 30_000,
   })
   await app.register(errorsPlugin)
+  const routeOf = routeLabels(config.server.basePath)
   app.addHook('onResponse', async (request, reply) => {
-    if (request.refusal) metrics.countError(request.refusal)
+    const route = routeOf(request.routeOptions.url)
+    const key = request.identified?.credential.id
+    const status = reply.statusCode
+    metrics.requests.inc({ route, method: request.method, status })
+    metrics.requestDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000)
+    if (request.refusal) metrics.countError(request.refusal, key)
+    // The access log: one line per request; never a secret, a signature or an API key.
     request.log.info(
       {
         method: request.method,
-        route: request.routeOptions.url ?? null,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-        key: request.identified?.credential.id,
-        reason: request.refusal?.reason,
+        route,
+        status,
+        ms: round(reply.elapsedTime),
+        ...(request.upstreamSeconds !== undefined ? { upstreamMs: round(request.upstreamSeconds * 1000) } : {}),
+        ...(key ? { key } : {}),
+        ...(request.refusal ? { reason: request.refusal.reason } : {}),
       },
       'request',
     )
@@ -84,6 +84,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
               subjectHeader: config.upstream.subjectHeader,
               forwardFbapiHeaders: config.upstream.forwardFbapiHeaders,
               timeoutMs: config.upstream.timeoutMs,
+              metrics,
             })
       await networkLink.register(mappedRoutes, {
         mappings,
@@ -100,4 +101,20 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
     { prefix: config.server.basePath },
   )
   return app
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100
+
+/** Fastify's route url (`/v2/accounts/:accountId`) as a Network Link template (`/accounts/{accountId}`): a bounded label. */
+function routeLabels(basePath: string): (url: string | undefined) => string {
+  const cache = new Map<string, string>()
+  return (url) => {
+    if (url === undefined) return 'unmatched'
+    let label = cache.get(url)
+    if (label === undefined) {
+      label = url.slice(url.startsWith(basePath) ? basePath.length : 0).replace(/:(\w+)/g, '{$1}') || '/'
+      cache.set(url, label)
+    }
+    return label
+  }
 }

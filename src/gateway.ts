@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
+import { loggerOptions } from './logging.js'
 import { Authenticator } from './auth/authenticator.js'
 import { loadConfig, type GatewayConfig } from './config/load.js'
 import { ConfigError, type Problem } from './config/problems.js'
 import { CredentialResolver } from './credentials/resolver.js'
 import { HttpCredentialSource, RedisCredentialSource, type CredentialSource } from './credentials/sources.js'
-import { createMetrics, type GatewayMetrics } from './metrics.js'
+import { createMetrics, timed, type GatewayMetrics } from './metrics.js'
 import { MemoryNonceStore } from './nonce/memory.js'
 import { RedisNonceStore } from './nonce/redis.js'
 import type { NonceStore } from './nonce/store.js'
@@ -19,6 +20,7 @@ import type { IdempotencyStore } from './idempotency/store.js'
 import { createRedisClient, type RedisClient } from './redis.js'
 import { Upstream } from './upstream.js'
 import { buildOutboundApp } from '../plugins/outbound.js'
+import type { Check } from '../plugins/ops.js'
 import { compileRouteTemplates, matchRoute } from './route-templates.js'
 
 /** A gateway built from its config: the app plus everything it holds open. */
@@ -40,6 +42,8 @@ export interface Gateway {
    * started with.
    */
   reload(env?: NodeJS.ProcessEnv): ReloadResult
+  /** What /readyz reports: the config, Redis when configured, the backend when a readiness path is set. */
+  readiness(): Promise<Record<string, Check>>
   close(): Promise<void>
 }
 
@@ -54,18 +58,28 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const redis = config.redis ? createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined
   // ioredis reports connection errors as events too; the stores turn failed commands into 503s.
   redis?.on('error', () => {})
-  const nonces: NonceStore = redis
-    ? new RedisNonceStore(redis, config.auth.nonceTtlMs)
-    : new MemoryNonceStore({ ttlMs: config.auth.nonceTtlMs, maxEntries: config.auth.nonceMaxEntries })
+  const metrics = options.metrics ?? createMetrics({ apiKeyLabel: config.metrics.apiKeyLabel })
+  const nonces = instrumentNonces(
+    redis ? new RedisNonceStore(redis, config.auth.nonceTtlMs) : new MemoryNonceStore({ ttlMs: config.auth.nonceTtlMs, maxEntries: config.auth.nonceMaxEntries }),
+    metrics,
+  )
   const sources: CredentialSource[] = config.auth.sources.map((source) =>
-    'redis' in source
-      ? new RedisCredentialSource(redis as RedisClient, source.redis.prefix)
-      : new HttpCredentialSource(source.http.url, source.http.timeoutMs, source.http.headers),
+    instrumentSource(
+      'redis' in source
+        ? new RedisCredentialSource(redis as RedisClient, source.redis.prefix)
+        : new HttpCredentialSource(source.http.url, source.http.timeoutMs, source.http.headers),
+      metrics,
+    ),
   )
   const { ttlMs, lockMs, maxEntries } = config.idempotency
-  const idempotency: IdempotencyStore = redis ? new RedisIdempotencyStore(redis, { ttlMs, lockMs }) : new MemoryIdempotencyStore({ ttlMs, lockMs, maxEntries })
-  const metrics = options.metrics ?? createMetrics()
-  const credentials = new CredentialResolver({ fixed: config.auth.credentials, sources, defaultScheme: config.auth.scheme, cache: config.auth.cache })
+  const idempotency = instrumentIdempotency(redis ? new RedisIdempotencyStore(redis, { ttlMs, lockMs }) : new MemoryIdempotencyStore({ ttlMs, lockMs, maxEntries }), metrics)
+  const credentials = new CredentialResolver({
+    fixed: config.auth.credentials,
+    sources,
+    defaultScheme: config.auth.scheme,
+    cache: config.auth.cache,
+    onCacheLookup: (hit) => metrics.credentialCache.inc({ result: hit ? 'hit' : 'miss' }),
+  })
   const platformRoutes = config.auth.platform ? compileRouteTemplates(config.auth.platform.routes) : []
   const authenticator = new Authenticator({
     credentials,
@@ -78,7 +92,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
   const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
   const mappings = { current: compileMappings(config, openapi) }
-  const logger = options.logger ?? { level: config.logging.level }
+  const logger = options.logger ?? loggerOptions(config.logging)
   // With the document, every Network Link route is registered up front, so a reload can map any of them.
   const registered = new Set(openapi ? openapi.operations.keys() : mappings.current.routes.keys())
   const validators = openapi ? compileValidators(openapi, registered) : new Map()
@@ -133,6 +147,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       metrics.reloads.inc({ result: 'success' })
       return { ok: true, hash, restartNeeded, unregistered: [...nextMappings.routes.keys()].filter((key) => !registered.has(key)) }
     },
+    async readiness() {
+      const checks: Record<string, Check> = { config: { ok: true, detail: `hash ${configHash(loaded, mappings.current)}` } }
+      if (redis) checks.redis = await probe(() => redis.ping(), 500)
+      const readinessPath = loaded.upstream.readinessPath
+      if (readinessPath) {
+        checks.upstream = await probe(async () => {
+          const res = await upstream.request({ method: 'GET', path: readinessPath, headers: {}, timeoutMs: 1000 })
+          if (res.status >= 500) throw new Error(`answered ${res.status}`)
+        }, 1500)
+      }
+      return checks
+    },
     async close() {
       await app.close()
       await outbound?.close()
@@ -154,4 +180,35 @@ export function compileMappings(config: GatewayConfig, openapi?: OpenApiDocument
 
 function configHash(config: GatewayConfig, mappings: MappingSet): string {
   return `${config.hash.slice(0, 12)}-${mappings.hash.slice(0, 12)}`
+}
+
+function instrumentNonces(store: NonceStore, metrics: GatewayMetrics): NonceStore {
+  return { kind: store.kind, claim: (scope, nonce) => timed(metrics, 'nonce', store.kind, () => store.claim(scope, nonce)) }
+}
+
+function instrumentIdempotency(store: IdempotencyStore, metrics: GatewayMetrics): IdempotencyStore {
+  const time = <T>(operation: () => Promise<T>) => timed(metrics, 'idempotency', store.kind, operation)
+  return {
+    kind: store.kind,
+    claim: (key, print) => time(() => store.claim(key, print)),
+    complete: (key, token, print, response) => time(() => store.complete(key, token, print, response)),
+    release: (key, token) => time(() => store.release(key, token)),
+    changed: (key, waitMs) => store.changed(key, waitMs),
+  }
+}
+
+function instrumentSource(source: CredentialSource, metrics: GatewayMetrics): CredentialSource {
+  return { name: source.name, lookup: (apiKey) => timed(metrics, 'credential', source.name, () => source.lookup(apiKey)) }
+}
+
+async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)))])
+    return { ok: true }
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message }
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -4,28 +4,22 @@
  * Network Link listener on server.host:port, metrics and health on
  * metrics.host:port.
  */
-import Fastify from 'fastify'
 import { watch } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { ConfigError, formatProblem } from './config/problems.js'
 import { loadConfig } from './config/load.js'
 import { createGateway } from './gateway.js'
+import { buildOpsApp } from '../plugins/ops.js'
 import { redactUrl, redisReady } from './redis.js'
 
 async function main(): Promise<void> {
   const file = process.env.NLGW_CONFIG
   if (!file) throw new ConfigError([{ file: 'environment', path: 'NLGW_CONFIG', message: 'set NLGW_CONFIG to the gateway config file' }])
   const config = loadConfig(file)
-  const gateway = await createGateway(config, { logger: { level: config.logging.level } })
+  const gateway = await createGateway(config)
   const log = gateway.app.log
 
-  const ops = Fastify({ logger: false })
-  ops.get('/metrics', async (_request, reply) => reply.type(gateway.metrics.registry.contentType).send(await gateway.metrics.registry.metrics()))
-  ops.get('/healthz', async () => ({ status: 'ok' }))
-  ops.get('/readyz', async (_request, reply) => {
-    const redis = gateway.redis ? gateway.redis.status === 'ready' : true
-    return reply.code(redis ? 200 : 503).send({ status: redis ? 'ready' : 'not ready', checks: { config: 'ok', redis: gateway.redis ? gateway.redis.status : 'not configured' } })
-  })
+  const ops = await buildOpsApp({ registry: gateway.metrics.registry, readiness: () => gateway.readiness() })
 
   if (gateway.redis) {
     // Start anyway if Redis is late: requests are refused with 503 and /readyz says why until it connects.

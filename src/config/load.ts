@@ -16,7 +16,7 @@ export interface GatewayConfig {
   /** Digest of everything loaded (config and credential files), for the config-hash metric. */
   hash: string
   server: { host: string; port: number; basePath: string; bodyLimit: number }
-  metrics: { host: string; port: number }
+  metrics: { host: string; port: number; apiKeyLabel: boolean }
   redis?: { url: string; commandTimeoutMs: number }
   auth: {
     scheme: SigningScheme
@@ -37,6 +37,8 @@ export interface GatewayConfig {
     subjectHeader: string
     forwardFbapiHeaders: boolean
     passthrough?: string
+    /** GET this path on the backend for /readyz (any answer below 500 is ready). */
+    readinessPath?: string
   }
   /** Mapping files (directories expanded), absolute. */
   mappings: string[]
@@ -68,12 +70,13 @@ const validateConfig = compileSchema(configSchema)
 const validateCredentials = compileSchema(credentialsFileSchema)
 
 /** Environment variables that override config keys (the contract in README); `section` ones only when the file has that section. */
-const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path', 'section'?]> = [
+const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path' | 'boolean', 'section'?]> = [
   ['HOST', ['server', 'host'], 'string'],
   ['PORT', ['server', 'port'], 'port'],
   ['METRICS_PORT', ['metrics', 'port'], 'port'],
   ['REDIS_URL', ['redis', 'url'], 'string'],
   ['LOG_LEVEL', ['logging', 'level'], 'string'],
+  ['LOG_PRETTY', ['logging', 'pretty'], 'boolean'],
   // A path from the environment is relative to the working directory, not to the config file.
   ['NLGW_OPENAPI', ['openapi', 'file'], 'path'],
   ['OUTBOUND_PORT', ['outbound', 'port'], 'port', 'section'],
@@ -89,7 +92,7 @@ function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): voi
       continue
     }
     const target = ((value[group as string] as Json | undefined) ??= {})
-    target[key as string] = kind === 'port' ? Number(raw) : kind === 'path' ? resolve(raw) : raw
+    target[key as string] = kind === 'port' ? Number(raw) : kind === 'path' ? resolve(raw) : kind === 'boolean' ? /^(1|true|yes)$/i.test(raw) : raw
   }
 }
 
@@ -157,7 +160,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       basePath: (server.basePath as string) ?? '',
       bodyLimit: (server.bodyLimit as number) ?? 65536,
     },
-    metrics: { host: (metrics.host as string) ?? '127.0.0.1', port: (metrics.port as number) ?? 9464 },
+    metrics: { host: (metrics.host as string) ?? '127.0.0.1', port: (metrics.port as number) ?? 9464, apiKeyLabel: (metrics.apiKeyLabel as boolean) ?? false },
     ...(typeof redis.url === 'string' ? { redis: { url: redis.url, commandTimeoutMs: parseDuration(redis.commandTimeout as string, 1000) } } : {}),
     auth: {
       scheme,
@@ -181,6 +184,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       subjectHeader: ((upstream.subjectHeader as string) ?? 'x-nlgw-subject').toLowerCase(),
       forwardFbapiHeaders: (upstream.forwardFbapiHeaders as boolean) ?? false,
       ...(typeof upstream.passthrough === 'string' ? { passthrough: upstream.passthrough } : {}),
+      ...(typeof upstream.readinessPath === 'string' ? { readinessPath: upstream.readinessPath } : {}),
     },
     mappings: mappingFiles((value.mappings as string[] | undefined) ?? [], baseDir),
     ...(outbound ? { outbound } : {}),

@@ -42,7 +42,7 @@ export const configSchema = object(
       basePath: { type: 'string', pattern: '^(/[^/?#]+)*$' },
       bodyLimit: { type: 'integer', minimum: 1024, maximum: 16777216 },
     }),
-    metrics: object({ host: { type: 'string' }, port: PORT }),
+    metrics: object({ host: { type: 'string' }, port: PORT, apiKeyLabel: { type: 'boolean' } }),
     redis: object({ url: { type: 'string' }, commandTimeout: DURATION }),
     auth: object(
       {
@@ -95,6 +95,7 @@ export const configSchema = object(
         subjectHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$' },
         forwardFbapiHeaders: { type: 'boolean' },
         passthrough: { type: 'string', pattern: '^(/[^/?#]+)*$' },
+        readinessPath: { type: 'string', pattern: '^/' },
       },
       ['url'],
     ),

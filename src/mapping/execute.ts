@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   subjectHeader: string
   /** Logs what the client must not see: which template failed and why. */
   onMappingError?: (route: CompiledRoute, err: Error) => void
+  /** Each backend call's status (or `error`) and duration, for metrics and the access log. */
+  onUpstream?: (status: string, seconds: number) => void
 }
 
 export async function executeRoute(route: CompiledRoute, request: RouteRequest, options: ExecuteOptions): Promise<RouteResult> {
@@ -125,11 +127,14 @@ async function send(
   options: ExecuteOptions,
 ): Promise<{ status: number; body: unknown }> {
   let res
+  const started = performance.now()
   try {
     res = await options.upstream.request({ method: call.method, path, headers, body, timeoutMs: call.timeoutMs })
   } catch (err) {
+    options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000)
     throw err instanceof UpstreamError ? upstreamFailure(err) : err
   }
+  options.onUpstream?.(String(res.status), (performance.now() - started) / 1000)
   if (res.body.length === 0) return { status: res.status, body: undefined }
   try {
     return { status: res.status, body: parseJson(res.body.toString('utf8'), call.exactNumbers) }

@@ -42,5 +42,5 @@ t.test('backend slow → 504, backend down → 502, both in Network Link format'
   t.equal(down.status, 502)
   t.same(down.json, { message: 'Backend unavailable', errorType: 'internal-error' })
   const errors = (await gateway.metrics.registry.getSingleMetric('nlgw_upstream_errors_total')?.get())?.values
-  t.same(Object.fromEntries((errors ?? []).map((v) => [v.labels.reason, v.value])), { timeout: 1, unavailable: 1 })
+  t.same(Object.fromEntries((errors ?? []).filter((v) => v.value > 0).map((v) => [v.labels.reason, v.value])), { timeout: 1, unavailable: 1 })
 })

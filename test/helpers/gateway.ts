@@ -5,6 +5,7 @@ import { stringify } from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
 import { redisReady } from '../../src/redis.js'
+import type { GatewayMetrics } from '../../src/metrics.js'
 
 export interface TestGateway extends Gateway {
   url: string
@@ -25,15 +26,17 @@ export interface GatewaySetup {
   env?: Record<string, string>
   /** Extra files beside the config, e.g. secrets referenced by { file }. */
   files?: Record<string, string>
+  /** Share a metrics registry with another gateway. */
+  metrics?: GatewayMetrics
 }
 
-export async function startGateway({ config, credentials = [], env = {}, files = {} }: GatewaySetup): Promise<TestGateway> {
+export async function startGateway({ config, credentials = [], env = {}, files = {}, metrics }: GatewaySetup): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'nlgw-gw-'))
   writeFileSync(join(dir, 'credentials.yaml'), stringify({ credentials }))
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
   const file = join(dir, 'gateway.yaml')
   writeFileSync(file, stringify({ server: { host: '127.0.0.1', port: 0, basePath: '/v2' }, ...config }))
-  const gateway = await createGateway(loadConfig(file, { ...env }), { logger: false })
+  const gateway = await createGateway(loadConfig(file, { ...env }), { logger: false, ...(metrics ? { metrics } : {}) })
   if (gateway.redis) await redisReady(gateway.redis, 5000)
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = gateway.app.server.address() as { port: number }

@@ -1,0 +1,26 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+
+export interface Check {
+  ok: boolean
+  detail?: string
+}
+
+export type Readiness = () => Promise<Record<string, Check>>
+
+/**
+ * The operations listener (METRICS_PORT): Prometheus metrics, liveness and
+ * readiness. `/readyz` answers 503 with the failing checks in its body while
+ * any dependency is down, so an orchestrator stops routing to this replica.
+ */
+export async function buildOpsApp({ registry, readiness }: { registry: Registry; readiness: Readiness }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    const checks = await readiness()
+    const ready = Object.values(checks).every((c) => c.ok)
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks })
+  })
+  return app
+}
