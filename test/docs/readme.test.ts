@@ -29,3 +29,11 @@ t.test('every mapping operator is documented in docs/mapping.md', async (t) => {
   const reference = readFileSync(repoPath('docs/mapping.md'), 'utf8')
   for (const operator of OPERATOR_NAMES) t.ok(reference.includes(`\`${operator}\``), operator)
 })
+
+t.test('every gateway metric is documented', async (t) => {
+  const { createMetrics } = await import('../../src/metrics.js')
+  const metrics = createMetrics({ apiKeyLabel: true, processMetrics: false })
+  const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name)
+  t.ok(names.length >= 16)
+  for (const name of names) t.ok(readme.includes(`\`${name}\``), name)
+})
