@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
+import { drainOnClose } from './drain.js'
 
 export interface Check {
   ok: boolean
@@ -15,6 +16,7 @@ export type Readiness = () => Promise<Record<string, Check>>
  */
 export async function buildOpsApp({ registry, readiness }: { registry: Registry; readiness: Readiness }): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
+  drainOnClose(app)
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {

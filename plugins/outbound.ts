@@ -5,6 +5,7 @@ import { matchRoute, type RouteTemplate } from '../src/route-templates.js'
 import { retryable, signedHeaders } from '../src/outbound/sign.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import type { Signer } from '../src/signing/index.js'
+import { drainOnClose } from './drain.js'
 
 export interface OutboundOptions {
   /** Fireblocks base URL, path prefix included, e.g. https://api.fireblocks.io/v1 */
@@ -47,6 +48,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     routerOptions: { maxParamLength: 512 },
   })
   app.addHook('onClose', () => pool.close())
+  drainOnClose(app)
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
   const { outboundRequests, outboundDuration } = options.metrics

@@ -12,6 +12,7 @@ import type { OperationValidators } from './openapi/validators.js'
 import type { IdempotencyStore } from './idempotency/store.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { Upstream } from './upstream.js'
+import { drainOnClose } from '../plugins/drain.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -48,6 +49,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
     requestTimeout: 30_000,
   })
   await app.register(errorsPlugin)
+  drainOnClose(app)
   const routeOf = routeLabels(config.server.basePath)
   app.addHook('onResponse', async (request, reply) => {
     const route = routeOf(request.routeOptions.url)

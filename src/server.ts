@@ -19,7 +19,12 @@ async function main(): Promise<void> {
   const gateway = await createGateway(config)
   const log = gateway.app.log
 
-  const ops = await buildOpsApp({ registry: gateway.metrics.registry, readiness: () => gateway.readiness() })
+  let closing = false
+  // While shutting down, /readyz fails at once so that load balancers stop sending new requests.
+  const ops = await buildOpsApp({
+    registry: gateway.metrics.registry,
+    readiness: async () => (closing ? { shutdown: { ok: false, detail: 'shutting down' } } : gateway.readiness()),
+  })
 
   if (gateway.redis) {
     // Start anyway if Redis is late: requests are refused with 503 and /readyz says why until it connects.
@@ -30,18 +35,30 @@ async function main(): Promise<void> {
   if (gateway.outbound && config.outbound) await gateway.outbound.listen({ host: config.outbound.host, port: config.outbound.port })
   log.info({ metrics: `http://${config.metrics.host}:${config.metrics.port}/metrics`, nonceStore: gateway.nonces.kind }, 'gateway ready')
 
-  let closing = false
-  const shutdown = (signal: string) => {
+  /**
+   * SIGTERM: report not ready, wait shutdownDelay for load balancers to notice,
+   * stop accepting, let requests in flight finish (at most shutdownTimeout),
+   * then close the backend pool and Redis.
+   */
+  const shutdown = async (signal: string) => {
     if (closing) return
     closing = true
-    log.info({ signal }, 'shutting down')
-    Promise.all([gateway.close(), ops.close()]).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
+    const { shutdownDelayMs, shutdownTimeoutMs } = config.server
+    log.info({ signal, shutdownDelayMs, shutdownTimeoutMs }, 'shutting down')
+    setTimeout(() => {
+      log.error({ shutdownTimeoutMs }, 'requests still in flight at the shutdown deadline; exiting')
+      process.exit(1)
+    }, shutdownDelayMs + shutdownTimeoutMs).unref()
+    await new Promise((resolve) => setTimeout(resolve, shutdownDelayMs))
+    try {
+      await gateway.close()
+      await ops.close()
+      log.info('shut down cleanly')
+      process.exit(0)
+    } catch (err) {
+      log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    }
   }
   const reload = (trigger: string) => {
     const result = gateway.reload()
@@ -54,8 +71,8 @@ async function main(): Promise<void> {
   }
   process.on('SIGHUP', () => reload('SIGHUP'))
   if (config.reload.watch) watchFiles([config.file, ...gateway.mappings.current.files], () => reload('file change'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
 /** Editors replace files rather than write them in place, so watch their directories, and let a burst settle. */

@@ -15,7 +15,7 @@ export interface GatewayConfig {
   file: string
   /** Digest of everything loaded (config and credential files), for the config-hash metric. */
   hash: string
-  server: { host: string; port: number; basePath: string; bodyLimit: number }
+  server: { host: string; port: number; basePath: string; bodyLimit: number; shutdownDelayMs: number; shutdownTimeoutMs: number }
   metrics: { host: string; port: number; apiKeyLabel: boolean }
   redis?: { url: string; commandTimeoutMs: number }
   auth: {
@@ -159,6 +159,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       port: (server.port as number) ?? 8000,
       basePath: (server.basePath as string) ?? '',
       bodyLimit: (server.bodyLimit as number) ?? 65536,
+      shutdownDelayMs: parseDuration(server.shutdownDelay as string | undefined, 0),
+      shutdownTimeoutMs: parseDuration(server.shutdownTimeout as string | undefined, 10_000),
     },
     metrics: { host: (metrics.host as string) ?? '127.0.0.1', port: (metrics.port as number) ?? 9464, apiKeyLabel: (metrics.apiKeyLabel as boolean) ?? false },
     ...(typeof redis.url === 'string' ? { redis: { url: redis.url, commandTimeoutMs: parseDuration(redis.commandTimeout as string, 1000) } } : {}),

@@ -41,6 +41,8 @@ export const configSchema = object(
       port: PORT,
       basePath: { type: 'string', pattern: '^(/[^/?#]+)*$' },
       bodyLimit: { type: 'integer', minimum: 1024, maximum: 16777216 },
+      shutdownDelay: DURATION,
+      shutdownTimeout: DURATION,
     }),
     metrics: object({ host: { type: 'string' }, port: PORT, apiKeyLabel: { type: 'boolean' } }),
     redis: object({ url: { type: 'string' }, commandTimeout: DURATION }),
