@@ -46,7 +46,12 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
     genReqId: () => crypto.randomUUID(),
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
-    requestTimeout: 30_000,
+    // Slow clients (slowloris) are cut off: headers and whole requests have deadlines, checked often.
+    requestTimeout: config.server.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.server.headersTimeoutMs / 2)),
+    },
   })
   await app.register(errorsPlugin)
   drainOnClose(app)

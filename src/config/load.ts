@@ -15,7 +15,17 @@ export interface GatewayConfig {
   file: string
   /** Digest of everything loaded (config and credential files), for the config-hash metric. */
   hash: string
-  server: { host: string; port: number; basePath: string; bodyLimit: number; shutdownDelayMs: number; shutdownTimeoutMs: number }
+  server: {
+    host: string
+    port: number
+    basePath: string
+    bodyLimit: number
+    /** A client must send its headers within this, and its whole request within requestTimeoutMs (slowloris). */
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    shutdownDelayMs: number
+    shutdownTimeoutMs: number
+  }
   metrics: { host: string; port: number; apiKeyLabel: boolean }
   redis?: { url: string; commandTimeoutMs: number }
   auth: {
@@ -159,6 +169,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       port: (server.port as number) ?? 8000,
       basePath: (server.basePath as string) ?? '',
       bodyLimit: (server.bodyLimit as number) ?? 65536,
+      headersTimeoutMs: parseDuration(server.headersTimeout as string | undefined, 10_000),
+      requestTimeoutMs: parseDuration(server.requestTimeout as string | undefined, 30_000),
       shutdownDelayMs: parseDuration(server.shutdownDelay as string | undefined, 0),
       shutdownTimeoutMs: parseDuration(server.shutdownTimeout as string | undefined, 10_000),
     },

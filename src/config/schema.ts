@@ -41,6 +41,8 @@ export const configSchema = object(
       port: PORT,
       basePath: { type: 'string', pattern: '^(/[^/?#]+)*$' },
       bodyLimit: { type: 'integer', minimum: 1024, maximum: 16777216 },
+      headersTimeout: DURATION,
+      requestTimeout: DURATION,
       shutdownDelay: DURATION,
       shutdownTimeout: DURATION,
     }),

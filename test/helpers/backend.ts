@@ -41,6 +41,11 @@ export class Backend {
     return backend
   }
 
+  /** Open connections from the gateway to this backend. */
+  connections(): Promise<number> {
+    return new Promise((resolve) => this.server.getConnections((_err, n) => resolve(n)))
+  }
+
   get url(): string {
     const { port } = this.server.address() as { port: number }
     return `http://127.0.0.1:${port}`
