@@ -68,7 +68,8 @@ async function handle(key: string, request: FastifyRequest, reply: FastifyReply,
     if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX) throw new GatewayError(ERRORS.requestInvalid, { message: `idempotencyKey is longer than ${IDEMPOTENCY_KEY_MAX} characters`, propertyName: '/idempotencyKey', requestPart: 'body' })
     const credential = request.credential as Credential
     const outcome = await storeGuard(() =>
-      runOnce(options.idempotency.store, `${credential.id}:${idempotencyKey}`, fingerprint(request.method, request.url, body), options.idempotency.waitMs, () =>
+      // Scoped by credential and target (route and account): the same key on another endpoint is another request.
+      runOnce(options.idempotency.store, `${credential.id}:${request.method} ${request.url.split('?', 1)[0]}:${idempotencyKey}`, fingerprint(request.method, request.url, body), options.idempotency.waitMs, () =>
         respond(key, route, request, body, validators, options),
       ),
     )

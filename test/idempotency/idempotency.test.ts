@@ -73,6 +73,8 @@ for (const store of ['memory', 'redis'] as const) {
       const replays = (await gateway.metrics.registry.getSingleMetric('nlgw_idempotent_replays_total')?.get())?.values[0]?.value
       t.equal(replays, 1)
       t.equal((await post(gateway, { idempotencyKey, amount: '1.5' }, 'key-b')).status, 201, 'keys are scoped per credential')
+      const elsewhere = await send(gateway.url, { method: 'POST', path: path.replace('acc-1', 'acc-2'), key, apiKey: 'key-a', body: JSON.stringify({ idempotencyKey, amount: '9' }) })
+      t.equal(elsewhere.status, 201, 'and per target: the same key on another account is another request')
     })
 
     t.test('the same key with a different request is refused', async (t) => {
