@@ -111,7 +111,8 @@ async function fetchAllPages(
     const items = (page.body as Record<string, unknown> | undefined)?.[pages.items]
     if (!Array.isArray(items)) throw translationError(route, new MappingError(`${call.method} ${path}`, `a page has no list "${pages.items}"`), ERRORS.mappingFailed, options)
     all.push(...items)
-    if (items.length < pages.size || all.length >= pages.max) {
+    const total = pages.total === undefined ? undefined : Number((page.body as Record<string, unknown>)[pages.total])
+    if (items.length < pages.size || all.length >= pages.max || (total !== undefined && all.length >= total)) {
       if (items.length === pages.size) options.onMappingError?.(route, new Error(`stopped after ${all.length} items (pages.max); later items cannot be paged to`))
       return { status: page.status, body: { ...(page.body as Record<string, unknown>), [pages.items]: all } }
     }

@@ -22,7 +22,7 @@ export interface CompiledCall {
   timeoutMs: number
   exactNumbers: boolean
   /** The backend pages with offset and limit: fetch every page and join their items. */
-  pages?: { items: string; offset: string; limit: string; size: number; max: number }
+  pages?: { items: string; offset: string; limit: string; size: number; max: number; total?: string }
 }
 
 export interface CompiledErrorRule {
@@ -154,6 +154,7 @@ function pagesOf(raw: Record<string, unknown>): NonNullable<CompiledCall['pages'
     limit: (raw.limit as string | undefined) ?? 'limit',
     size: (raw.size as number | undefined) ?? 100,
     max: (raw.max as number | undefined) ?? 10_000,
+    ...(typeof raw.total === 'string' ? { total: raw.total } : {}),
   }
 }
 

@@ -26,6 +26,7 @@ export const callSchema = object({
       limit: { type: 'string', minLength: 1 },
       size: { type: 'integer', minimum: 1, maximum: 10000 },
       max: { type: 'integer', minimum: 1 },
+      total: { type: 'string', minLength: 1 },
     },
     ['items'],
   ),

@@ -4,7 +4,7 @@
  *   plain values        constants            "active", 42, true, null
  *   $root.path          a reference          $body.wallets[0].currency
  *   "text {$ref} text"  a string template    "{$item.first} {$item.last}"
- *   { key: template }   an object; keys whose value is absent are left out
+ *   { key: template }   an object; keys whose value is absent (missing or null) are left out
  *   [ template, … ]     a list
  *   { $op: …, … }       an operator (see OPERATORS)
  *
@@ -145,13 +145,16 @@ function getter(root: string, segments: Array<string | number>): Evaluate {
   }
 }
 
+/** Network Link has no nullable fields: a backend's null is an absent value. */
+const present = (v: unknown): boolean => v !== undefined && v !== null
+
 function compileList(items: unknown[], path: Path, ctx: CompileContext): Evaluate {
   const compiled = items.map((item, i) => compileTemplate(item, [...path, i], ctx))
   return (scope) => {
     const out: unknown[] = []
     for (const item of compiled) {
       const v = item(scope)
-      if (v !== undefined) out.push(v)
+      if (present(v)) out.push(v)
     }
     return out
   }
@@ -175,7 +178,7 @@ function objectOf(fields: Array<[string, Evaluate]>): Evaluate {
     const out: Record<string, unknown> = {}
     for (const [key, evaluate] of fields) {
       const v = evaluate(scope)
-      if (v !== undefined) out[key] = v
+      if (present(v)) out[key] = v
     }
     return out
   }
@@ -242,7 +245,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
         iterate(list, name, at, (s) => {
           if (where === undefined || truthy(where(s))) {
             const v = item(s)
-            if (v !== undefined) out.push(v)
+            if (present(v)) out.push(v)
           }
           return true
         })(scope)
@@ -321,7 +324,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
           const v = part(scope)
           if (v === undefined || v === null) continue
           if (typeof v !== 'object' || Array.isArray(v)) throw new MappingError(at, `cannot merge ${describe(v)}`)
-          for (const [key, field] of Object.entries(v)) if (!FORBIDDEN_KEYS.has(key) && field !== undefined) out[key] = field
+          for (const [key, field] of Object.entries(v)) if (!FORBIDDEN_KEYS.has(key) && present(field)) out[key] = field
         }
         return out
       }

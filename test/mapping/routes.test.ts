@@ -13,7 +13,8 @@ function legacy(req: RecordedRequest) {
     // offset paging, 4 per page at most, whatever the client asks
     const offset = Number(url.searchParams.get('offset'))
     const size = Math.min(Number(url.searchParams.get('size')), 4)
-    return { body: { entries: Array.from({ length: 11 }, (_, i) => ({ ref: `e${i}` })).slice(offset, offset + size), total: 11 } }
+    const count = url.searchParams.get('count') === 'total' ? 8 : 11 // with count=total, 8 entries: two full pages, no short one
+    return { body: { entries: Array.from({ length: count }, (_, i) => ({ ref: `e${i}` })).slice(offset, offset + size), total: count } }
   }
   if (url.pathname === '/html') return { headers: { 'content-type': 'text/html' }, body: '<html>oops</html>' }
   if (url.pathname.startsWith('/internal/v1/users/') && url.pathname.endsWith('/profile')) {
@@ -103,6 +104,9 @@ routes:
     upstream: { get: /ledger, pages: { items: entries, limit: size, size: 4 } }
     paginate: { list: addresses, id: ref }
     response: { addresses: { $each: $body.entries, ref: $item.ref } }
+  - route: GET /accounts/{accountId}/transfers/withdrawals/blockchain
+    upstream: { get: /ledger, query: { count: total }, pages: { items: entries, limit: size, size: 4, total: total } }
+    response: { withdrawals: { $each: $body.entries, id: $item.ref } }
 `
 
 const backend = await Backend.start(legacy)
@@ -196,4 +200,11 @@ t.test('offset-paged backends are read page by page, then paged by id', async (t
   )
   t.same(await refs('?endingBefore=e2'), ['e0', 'e1'])
   t.same(await refs(''), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9'], 'default limit without the spec: 10')
+})
+
+t.test('offset paging stops at the backend total, without asking for an empty page', async (t) => {
+  const before = backend.requests.length
+  const res = await get('/accounts/a/transfers/withdrawals/blockchain')
+  t.equal((res.json.withdrawals as unknown[]).length, 8)
+  t.same(backend.requests.slice(before).map((r) => r.url), ['/ledger?count=total&offset=0&size=4', '/ledger?count=total&offset=4&size=4'])
 })

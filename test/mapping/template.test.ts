@@ -30,6 +30,8 @@ t.test('references, constants, string templates and absent values', async (t) =>
   })
   t.same(run('greeting: "hello {$body.nobody}"', scope), {}, 'a template with an absent part is absent')
   t.same(run('- $subject\n- $body.missing\n- 3', scope), ['u-1', 3], 'absent list items are dropped')
+  const nulls = { body: { nickname: null, tags: [null, 'a'], extra: { kept: 1, gone: null } } }
+  t.same(run('name: $body.nickname\ntags: { $each: $body.tags, $value: $item }\nmerged: { $merge: [$body.extra] }', nulls), { tags: ['a'], merged: { kept: 1 } }, "a backend's null is absent: Network Link has no nullable fields")
 })
 
 t.test('$each with $where, $as, $value and nesting; $find', async (t) => {
