@@ -16,7 +16,7 @@ import { createState } from './state/store.js'
 export interface LegacyExchangeOptions {
   /** Clock in epoch milliseconds; tests pass their own to reach quote and ramp expiry. */
   now?: () => number
-  logger?: boolean
+  logger?: boolean | { level: string }
 }
 
 /** The demo legacy exchange: its own internal API over in-memory seeded state. Not listening yet. */
@@ -24,7 +24,7 @@ export function buildLegacyExchange(options: LegacyExchangeOptions = {}): Fastif
   const app = Fastify({
     logger: options.logger ?? false,
     // Fireblocks collateral ids (three UUIDs) and transaction ids travel in paths.
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => void reply.code(error.statusCode ?? 400).send(malformed(error.message)),
   })
   const state = createState(options.now ?? Date.now)

@@ -3,7 +3,7 @@ import { buildLegacyExchange } from './app.js'
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.LEGACY_PORT ?? 8010)
 
-const app = buildLegacyExchange({ logger: true })
+const app = buildLegacyExchange({ logger: { level: process.env.LEGACY_LOG_LEVEL ?? 'info' } })
 try {
   await app.listen({ host, port })
 } catch (error) {

@@ -79,7 +79,10 @@ const section = (value: unknown, key: string): Json => (((value as Json | undefi
 const validateConfig = compileSchema(configSchema)
 const validateCredentials = compileSchema(credentialsFileSchema)
 
-/** Environment variables that override config keys (the contract in README); `section` ones only when the file has that section. */
+/**
+ * Environment variables that override config keys (the contract in README).
+ * `section` ones apply only when the file has the section they belong to.
+ */
 const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path' | 'boolean', 'section'?]> = [
   ['HOST', ['server', 'host'], 'string'],
   ['PORT', ['server', 'port'], 'port'],
@@ -89,20 +92,24 @@ const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path' | 'bool
   ['LOG_PRETTY', ['logging', 'pretty'], 'boolean'],
   // A path from the environment is relative to the working directory, not to the config file.
   ['NLGW_OPENAPI', ['openapi', 'file'], 'path'],
+  ['NLGW_PLATFORM_SIGNATURE', ['auth', 'platformSignature', 'enabled'], 'boolean', 'section'],
   ['OUTBOUND_PORT', ['outbound', 'port'], 'port', 'section'],
   ['FIREBLOCKS_BASE_URL', ['outbound', 'target'], 'string', 'section'],
 ]
 
 function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): void {
-  for (const [name, [group, key], kind, only] of ENV_OVERRIDES) {
+  for (const [name, path, kind, only] of ENV_OVERRIDES) {
     const raw = env[name]
-    if (raw === undefined || raw === '' || (only === 'section' && value[group as string] === undefined)) continue
+    if (raw === undefined || raw === '') continue
     if (kind === 'port' && !/^\d{1,5}$/.test(raw)) {
       problems.push({ file: 'environment', path: name, message: `${JSON.stringify(raw)} is not a port number` })
       continue
     }
-    const target = ((value[group as string] as Json | undefined) ??= {})
-    target[key as string] = kind === 'port' ? Number(raw) : kind === 'path' ? resolve(raw) : kind === 'boolean' ? /^(1|true|yes)$/i.test(raw) : raw
+    let target = value
+    const parents = path.slice(0, -1)
+    if (only === 'section' && parents.reduce<Json | undefined>((node, key) => node?.[key] as Json | undefined, value) === undefined) continue
+    for (const key of parents) target = (target[key] ??= {}) as Json
+    target[path.at(-1) as string] = kind === 'port' ? Number(raw) : kind === 'path' ? resolve(raw) : kind === 'boolean' ? /^(1|true|yes|on)$/i.test(raw) : raw
   }
 }
 
