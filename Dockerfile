@@ -27,7 +27,8 @@ COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/plugins ./dist/plugins
 COPY --from=build /app/dist/examples ./dist/examples
 COPY config ./config
-USER node
+# The node user of the base image, numerically so that runAsNonRoot can verify it.
+USER 1000:1000
 EXPOSE 8000 8100 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import { buildApp } from './app.js'
 import { loggerOptions } from './logging.js'
-import { Authenticator } from './auth/authenticator.js'
+import { Authenticator, type PlatformSignature } from './auth/authenticator.js'
 import { loadConfig, type GatewayConfig } from './config/load.js'
 import { ConfigError, type Problem } from './config/problems.js'
 import { CredentialResolver } from './credentials/resolver.js'
@@ -80,15 +80,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     cache: config.auth.cache,
     onCacheLookup: (hit) => metrics.credentialCache.inc({ result: hit ? 'hit' : 'miss' }),
   })
-  const platformRoutes = config.auth.platform ? compileRouteTemplates(config.auth.platform.routes) : []
-  const authenticator = new Authenticator({
-    credentials,
-    nonces,
-    timestampWindowMs: config.auth.timestampWindowMs,
-    ...(config.auth.platform
-      ? { platform: { verifiers: config.auth.platform.verifiers, requiredFor: (method, path) => matchRoute(platformRoutes, method, path) !== undefined } }
-      : {}),
-  })
+  const platform = platformSignature(config)
+  const authenticator = new Authenticator({ credentials, nonces, timestampWindowMs: config.auth.timestampWindowMs, ...(platform ? { platform } : {}) })
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
   const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
   const mappings = { current: compileMappings(config, openapi) }
@@ -139,8 +132,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         return { ok: false, problems: err.problems }
       }
       credentials.replaceFixed(next.auth.credentials)
+      authenticator.setPlatform(platformSignature(next))
       mappings.current = nextMappings
-      const restartNeeded = (['server', 'metrics', 'redis', 'upstream'] as const).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(loaded[key]))
+      const restartNeeded = changedOnRestartOnly(loaded, next)
       loaded = next
       const hash = configHash(next, nextMappings)
       showHash(hash)
@@ -211,4 +205,27 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
   } finally {
     clearTimeout(timer)
   }
+}
+
+function platformSignature(config: GatewayConfig): PlatformSignature | undefined {
+  const platform = config.auth.platform
+  if (!platform) return undefined
+  const routes = compileRouteTemplates(platform.routes)
+  return { verifiers: platform.verifiers, requiredFor: (method, path) => matchRoute(routes, method, path) !== undefined }
+}
+
+/**
+ * A reload applies mappings, credential files and platform keys. Every other
+ * setting takes effect on restart: report the sections that changed.
+ */
+function changedOnRestartOnly(before: GatewayConfig, after: GatewayConfig): string[] {
+  const comparable = (config: GatewayConfig) => {
+    // Credentials, platform keys and the outbound signer are applied by reload itself, or compared by their settings.
+    const { credentials, platform, ...auth } = config.auth
+    const { signer, ...outbound } = config.outbound ?? ({} as NonNullable<GatewayConfig['outbound']>)
+    return { server: config.server, metrics: config.metrics, redis: config.redis, auth, upstream: config.upstream, openapi: config.openapi, idempotency: config.idempotency, outbound, logging: config.logging, reload: config.reload }
+  }
+  const a = comparable(before)
+  const b = comparable(after)
+  return (Object.keys(a) as Array<keyof typeof a>).filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]))
 }

@@ -50,9 +50,16 @@ function single(value: string | string[] | undefined): string {
  */
 export class Authenticator {
   private readonly now: () => number
+  private platform: PlatformSignature | undefined
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.now = options.now ?? Date.now
+    this.platform = options.platform
+  }
+
+  /** A reload's platform keys and routes replace the old ones at once. */
+  setPlatform(platform: PlatformSignature | undefined): void {
+    this.platform = platform
   }
 
   async identify(headers: Headers): Promise<Identified> {
@@ -85,7 +92,7 @@ export class Authenticator {
     const message = buildMessage({ timestamp, nonce, method, endpoint, body })
     const outcome = credential.verifier.verify(message, signature)
     if (outcome !== 'valid') throw new GatewayError(ERRORS.badSignature, {}, { cause: outcome })
-    const platform = this.options.platform
+    const platform = this.platform
     if (platform?.requiredFor(method, endpoint.split('?', 1)[0] as string)) {
       if (platformSignature === '') throw new GatewayError(ERRORS.missingPlatformSignature)
       if (!platform.verifiers.some((v) => v.verify(message, platformSignature) === 'valid')) throw new GatewayError(ERRORS.badPlatformSignature)

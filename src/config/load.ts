@@ -86,13 +86,16 @@ const validateCredentials = compileSchema(credentialsFileSchema)
 const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path' | 'boolean', 'section'?]> = [
   ['HOST', ['server', 'host'], 'string'],
   ['PORT', ['server', 'port'], 'port'],
+  ['METRICS_HOST', ['metrics', 'host'], 'string'],
   ['METRICS_PORT', ['metrics', 'port'], 'port'],
+  ['UPSTREAM_URL', ['upstream', 'url'], 'string'],
   ['REDIS_URL', ['redis', 'url'], 'string'],
   ['LOG_LEVEL', ['logging', 'level'], 'string'],
   ['LOG_PRETTY', ['logging', 'pretty'], 'boolean'],
   // A path from the environment is relative to the working directory, not to the config file.
   ['NLGW_OPENAPI', ['openapi', 'file'], 'path'],
   ['NLGW_PLATFORM_SIGNATURE', ['auth', 'platformSignature', 'enabled'], 'boolean', 'section'],
+  ['OUTBOUND_HOST', ['outbound', 'host'], 'string', 'section'],
   ['OUTBOUND_PORT', ['outbound', 'port'], 'port', 'section'],
   ['FIREBLOCKS_BASE_URL', ['outbound', 'target'], 'string', 'section'],
 ]

@@ -68,3 +68,17 @@ t.test('routes outside the collateral set do not need it', async (t) => {
   t.equal((await send(gateway.url, { path: '/v2/accounts/acc-1/balances', key })).status, 200)
   t.equal((await send(gateway.url, { path: '/v2/accounts/acc-1/collateral', key })).status, 400, 'the collateral root is covered too')
 })
+
+t.test('a reload rotates the platform keys without a restart', async (t) => {
+  const { writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { stringify, parse } = await import('yaml')
+  const file = join(gateway.dir, 'gateway.yaml')
+  const config = parse(readFileSync(file, 'utf8')) as { auth: { platformSignature: { publicKeys: unknown[] } } }
+  config.auth.platformSignature.publicKeys = [readFileSync(stranger.publicPath, 'utf8')]
+  writeFileSync(file, stringify(config))
+  const result = gateway.reload(gateway.env)
+  t.same(result.ok && result.restartNeeded, [], 'nothing waits for a restart')
+  t.equal((await deposit(stranger.privatePath)).status, 200, 'the new key verifies')
+  t.equal((await deposit(current.privatePath)).status, 401, 'the retired key no longer does')
+})

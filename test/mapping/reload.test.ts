@@ -75,3 +75,11 @@ t.test('reloads under load: no request fails, every answer comes from one whole 
   const info = (await gateway.metrics.registry.getSingleMetric('nlgw_config_info')?.get())?.values
   t.equal(info?.length, 1, 'one config hash exported at a time')
 })
+
+t.test('settings that need a restart are reported, not silently ignored', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const file = join(gateway.dir, 'gateway.yaml')
+  writeFileSync(file, readFileSync(file, 'utf8').replace('upstream:', 'upstream:\n  timeout: 3s'))
+  const result = gateway.reload(gateway.env)
+  t.same(result.ok && result.restartNeeded, ['upstream'])
+})

@@ -1,0 +1,84 @@
+import t from 'tap'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse, parseAllDocuments } from 'yaml'
+import { configSchema } from '../../src/config/schema.js'
+import { compileSchema, schemaProblems } from '../../src/config/validate.js'
+import { SourceDocument } from '../../src/config/yaml.js'
+import { loadMappings } from '../../src/mapping/load.js'
+import { repoPath } from '../helpers/paths.js'
+
+type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+t.test('Dockerfile copies only what exists', async (t) => {
+  const dockerfile = readFileSync(repoPath('Dockerfile'), 'utf8')
+  for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) t.ok(existsSync(repoPath(source as string)), `COPY ${source}`)
+  t.match(dockerfile, /^USER 1000:1000$/m, 'runs as a numeric non-root user')
+  t.match(dockerfile, /^HEALTHCHECK /m)
+})
+
+t.test('docker-compose: services, files and config it refers to exist', async (t) => {
+  const compose = parse(readFileSync(repoPath('deploy/docker-compose.yml'), 'utf8')) as Json
+  t.same(Object.keys(compose.services).sort(), ['gateway', 'grafana', 'legacy-exchange', 'prometheus', 'redis'])
+  for (const [name, service] of Object.entries(compose.services as Record<string, Json>)) {
+    if (service.build) t.ok(existsSync(repoPath('deploy', service.build.context, service.build.dockerfile)), `${name}: build`)
+    for (const volume of (service.volumes ?? []) as string[]) {
+      const host = volume.split(':')[0] as string
+      if (host.startsWith('.')) t.ok(existsSync(repoPath('deploy', host)), `${name}: ${host}`)
+    }
+    for (const dependency of service.depends_on ?? []) t.ok(compose.services[dependency], `${name} depends on ${dependency}`)
+  }
+  const config = compose.services.gateway.environment.NLGW_CONFIG as string
+  t.ok(existsSync(repoPath(config.replace('/app/', ''))), 'NLGW_CONFIG is in the image (Dockerfile copies config/)')
+  const prometheus = parse(readFileSync(repoPath('deploy/prometheus/prometheus.yml'), 'utf8')) as Json
+  t.same(prometheus.scrape_configs[0].static_configs[0].targets, ['gateway:9464'])
+})
+
+t.test('Kubernetes: every resource parses and every reference resolves', async (t) => {
+  const dir = repoPath('deploy/kubernetes')
+  const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Json
+  const resources: Json[] = []
+  for (const file of kustomization.resources as string[]) {
+    t.ok(existsSync(join(dir, file)), file)
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      t.same(doc.errors, [], `${file} parses`)
+      resources.push(doc.toJS() as Json)
+    }
+  }
+  const byKind = (kind: string) => resources.filter((r) => r.kind === kind)
+  const configMaps = new Map(byKind('ConfigMap').map((c) => [c.metadata.name, c]))
+  const secrets = new Map(byKind('Secret').map((s) => [s.metadata.name, s]))
+  const [deployment] = byKind('Deployment') as [Json]
+  const pod = deployment.spec.template
+  t.same(deployment.spec.selector.matchLabels, pod.metadata.labels, 'the selector matches the pod')
+  for (const volume of pod.spec.volumes as Json[]) {
+    if (volume.configMap) t.ok(configMaps.has(volume.configMap.name), `volume ${volume.name}: ConfigMap ${volume.configMap.name}`)
+    if (volume.secret) {
+      const secret = secrets.get(volume.secret.secretName)
+      t.ok(secret, `volume ${volume.name}: Secret ${volume.secret.secretName}`)
+      for (const item of volume.secret.items ?? []) t.ok(item.key in (secret?.stringData ?? {}), `Secret key ${item.key}`)
+    }
+  }
+  const gateway = (pod.spec.containers as Json[]).find((c) => c.name === 'nlgw') as Json
+  const ports = new Set((gateway.ports as Json[]).map((p) => p.name))
+  for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) t.ok(ports.has(gateway[probe].httpGet.port), `${probe} uses a named port`)
+  t.equal(gateway.readinessProbe.httpGet.path, '/readyz')
+  for (const env of gateway.env as Json[]) {
+    const ref = env.valueFrom?.secretKeyRef
+    if (ref) t.ok(ref.key in (secrets.get(ref.name)?.stringData ?? {}), `env ${env.name}: ${ref.name}/${ref.key}`)
+  }
+  const [service] = byKind('Service') as [Json]
+  t.same(service.spec.ports.map((p: Json) => p.targetPort), ['network-link'], 'the Service exposes the gateway only')
+  t.ok(byKind('PodDisruptionBudget').length && byKind('PodMonitor').length)
+
+  // The embedded config passes the gateway's own schema, and the mappings compile.
+  const configYaml = configMaps.get('nlgw-config')?.data['gateway.yaml'] as string
+  t.same(schemaProblems(SourceDocument.parse('gateway.yaml', configYaml), compileSchema(configSchema)), [], 'gateway.yaml is a valid config')
+  const mappingDir = mkdtempSync(join(tmpdir(), 'nlgw-k8s-'))
+  const files = Object.entries(configMaps.get('nlgw-mappings')?.data as Record<string, string>).map(([name, text]) => {
+    writeFileSync(join(mappingDir, name), text)
+    return join(mappingDir, name)
+  })
+  t.equal(loadMappings(files, { defaultTimeoutMs: 1000, subjectHeader: 'x-legacy-user', successStatus: () => 200 }).routes.size, 2, 'the example mappings compile')
+})
