@@ -4,18 +4,10 @@ import { Pool } from 'undici'
 import { matchRoute, type RouteTemplate } from '../src/route-templates.js'
 import { retryable, signedHeaders } from '../src/outbound/sign.js'
 import type { GatewayMetrics } from '../src/metrics.js'
-import type { Signer } from '../src/signing/index.js'
+import type { GatewayConfig } from '../src/config/load.js'
 import { drainOnClose } from './drain.js'
 
-export interface OutboundOptions {
-  /** Fireblocks base URL, path prefix included, e.g. https://api.fireblocks.io/v1 */
-  target: string
-  apiKey: string
-  signer: Signer
-  timeoutMs: number
-  retries: number
-  /** Sign the base URL's path prefix too (default: the endpoint without it, as inbound). */
-  signBasePath: boolean
+export type OutboundOptions = Omit<NonNullable<GatewayConfig['outbound']>, 'host' | 'port' | 'allow'> & {
   /** When set, the only endpoints the backend may call. */
   allow?: RouteTemplate[]
   bodyLimit: number

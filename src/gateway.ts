@@ -90,16 +90,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const registered = new Set(openapi ? openapi.operations.keys() : mappings.current.routes.keys())
   const validators = openapi ? compileValidators(openapi, registered) : new Map()
   const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys: registered, validators, idempotency })
-  const outboundConfig = config.outbound
-  const outbound = outboundConfig
+  const outbound = config.outbound
     ? await buildOutboundApp({
-        target: outboundConfig.target,
-        apiKey: outboundConfig.apiKey,
-        signer: outboundConfig.signer,
-        timeoutMs: outboundConfig.timeoutMs,
-        retries: outboundConfig.retries,
-        signBasePath: outboundConfig.signBasePath,
-        ...(outboundConfig.allow ? { allow: compileRouteTemplates(outboundConfig.allow) } : {}),
+        ...config.outbound,
+        allow: config.outbound.allow ? compileRouteTemplates(config.outbound.allow) : undefined,
         bodyLimit: config.server.bodyLimit,
         metrics,
         logger,

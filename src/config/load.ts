@@ -56,12 +56,15 @@ export interface GatewayConfig {
   outbound?: {
     host: string
     port: number
+    /** Fireblocks base URL, path prefix included, e.g. https://api.fireblocks.io/v1 */
     target: string
     apiKey: string
     signer: Signer
     timeoutMs: number
     retries: number
+    /** Sign the base URL's path prefix too (default: the endpoint without it, as inbound). */
     signBasePath: boolean
+    /** `METHOD /path/{param}` templates the backend may call; all when absent. */
     allow?: string[]
   }
   /** Stored responses are kept `ttlMs`; a request holds its key at most `lockMs` while it runs. */

@@ -77,37 +77,8 @@ upstream:
 })
 
 t.test('credentials: inline secrets refused, missing env named, wrong key kinds placed', async (t) => {
-  const file = write({
-    'gateway.yaml': valid,
-    'credentials.yaml': `credentials:
-  - apiKey: a
-    secret: hunter2
-    subject: u
-  - apiKey: b
-    secret: { env: MISSING_SECRET }
-    subject: u
-  - apiKey: c
-    publicKey: { file: nowhere.pem }
-    subject: u
-    scheme: { algorithm: rsa }
-  - apiKey: d
-    publicKey: "-----BEGIN PUBLIC KEY-----\\nnot a key\\n-----END PUBLIC KEY-----"
-    subject: u
-    scheme: { algorithm: ecdsa, hash: sha512 }
-  - apiKey: e
-    secret: { env: NL_SECRET }
-    subject: u
-  - id: dup
-    apiKey: e
-    secret: { env: NL_SECRET }
-    subject: u
-`,
-  })
-  t.same(problems(file, { NL_SECRET: 's' }), [
-    'credentials.yaml:3:13: credentials[0].secret: must be { env: VARIABLE } or { file: PATH }',
-  ])
-  writeFileSync(file.replace('gateway.yaml', 'credentials.yaml'), `credentials:
-  - apiKey: b
+  // Mistakes the loader finds once the file's structure is valid, one credential each.
+  const mistakes = `  - apiKey: b
     secret: { env: MISSING_SECRET }
     subject: u
   - apiKey: c
@@ -127,7 +98,10 @@ t.test('credentials: inline secrets refused, missing env named, wrong key kinds 
   - apiKey: f
     publicKey: { env: NL_SECRET }
     subject: u
-`)
+`
+  const file = write({ 'gateway.yaml': valid, 'credentials.yaml': `credentials:\n  - apiKey: a\n    secret: hunter2\n    subject: u\n${mistakes}` })
+  t.same(problems(file, { NL_SECRET: 's' }), ['credentials.yaml:3:13: credentials[0].secret: must be { env: VARIABLE } or { file: PATH }'], 'an inline secret stops the file at the schema')
+  writeFileSync(file.replace('gateway.yaml', 'credentials.yaml'), `credentials:\n${mistakes}`)
   const found = problems(file, { NL_SECRET: 's' })
   t.match(found[0], /^credentials\.yaml:3:13: credentials\[0\]\.secret: environment variable MISSING_SECRET is not set$/)
   t.match(found[1], /^credentials\.yaml:6:16: credentials\[1\]\.publicKey: cannot read .*nowhere\.pem: ENOENT$/)

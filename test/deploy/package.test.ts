@@ -1,12 +1,13 @@
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { freePort } from '../helpers/ports.js'
+import { hmac } from '../helpers/gateway.js'
 import { repoRoot } from '../helpers/paths.js'
+import { startServer, writeProject } from '../helpers/process.js'
 
 /**
  * A production install, as a user gets it: `npm pack`, installed in a clean
@@ -32,37 +33,17 @@ t.test('npm pack → npm install --omit=dev → nlgw check and the gateway start
 
   const backend = await Backend.start(() => ({ body: { ok: true } }))
   t.teardown(() => backend.close())
-  writeFileSync(join(app, 'credentials.yaml'), 'credentials:\n  - { apiKey: test-key, secret: { env: NL_SECRET }, subject: u }\n')
-  writeFileSync(join(app, 'mappings.yaml'), 'routes:\n  - route: GET /capabilities\n    response: { version: "0.1.1", components: {} }\n')
-  writeFileSync(
-    join(app, 'gateway.yaml'),
-    `server: { basePath: /v2 }
-auth:
-  scheme: { algorithm: hmac, hash: sha256, preEncoding: plain, postEncoding: base64 }
-  credentials: [{ file: credentials.yaml }]
-upstream: { url: "${backend.url}" }
-mappings: [mappings.yaml]
-`,
+  const project = writeProject(
+    { server: { basePath: '/v2' }, upstream: { url: backend.url }, mappings: ['mappings.yaml'] },
+    { 'mappings.yaml': 'routes:\n  - route: GET /capabilities\n    response: { version: "0.1.1", components: {} }\n' },
   )
-  const bin = join(app, 'node_modules', '.bin', 'nlgw')
-  const check = spawnSync(bin, ['check', 'gateway.yaml'], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, NL_SECRET: 's' } })
+  const check = spawnSync(join(app, 'node_modules', '.bin', 'nlgw'), ['check', 'gateway.yaml'], { cwd: project, encoding: 'utf8', env: { PATH: process.env.PATH, NL_SECRET: 's' } })
   t.equal(check.status, 0, check.stdout + check.stderr)
   t.match(check.stdout, /ok — 1 mapped route/)
 
-  const port = await freePort()
-  const metricsPort = await freePort()
-  const server = spawn(process.execPath, [join(app, 'node_modules', 'network-link-gateway', 'dist', 'src', 'server.js')], {
-    cwd: app,
-    env: { PATH: process.env.PATH, NLGW_CONFIG: 'gateway.yaml', NL_SECRET: 's', PORT: String(port), METRICS_PORT: String(metricsPort) },
-    stdio: 'ignore',
-  })
-  t.teardown(() => server.kill('SIGKILL'))
-  let healthy = false
-  for (let i = 0; i < 100 && !healthy; i++) {
-    healthy = await fetch(`http://127.0.0.1:${metricsPort}/healthz`).then((r) => r.ok, () => false)
-    if (!healthy) await new Promise((r) => setTimeout(r, 100))
-  }
-  t.ok(healthy, 'the installed gateway answers /healthz')
-  const res = await send(`http://127.0.0.1:${port}`, { path: '/v2/capabilities', key: { hmac: 's', hash: 'sha256' } })
+  const server = await startServer(project, { script: join(app, 'node_modules', 'network-link-gateway', 'dist', 'src', 'server.js') })
+  t.teardown(() => server.child.kill('SIGKILL'))
+  t.ok(await fetch(`${server.ops}/healthz`).then((r) => r.ok, () => false), 'the installed gateway answers /healthz')
+  const res = await send(server.url, { path: '/v2/capabilities', key: hmac.key })
   t.same([res.status, res.json], [200, { version: '0.1.1', components: {} }])
 })

@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml'
 import { buildOpsApp } from '../../plugins/ops.js'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { hmac, startGateway } from '../helpers/gateway.js'
 import { freePort } from '../helpers/ports.js'
 import { repoPath } from '../helpers/paths.js'
 import { RedisServer } from '../helpers/redis.js'
@@ -73,7 +73,7 @@ t.test('every dashboard and alert expression returns data from a real Prometheus
     ? undefined
     : await startGateway({
         config: {
-          auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+          auth: hmac.auth,
           upstream: { url: backend.url },
           mappings: ['mappings.yaml'],
           openapi: { file: specFile, responseValidation: 'report' },
@@ -125,7 +125,7 @@ t.test('every dashboard and alert expression returns data from a real Prometheus
   await until('the first scrape', async () => ((await query('nlgw_config_info')) ?? []).length > 0)
 
   // ── traffic: good and bad ──────────────────────────────────────────────
-  const key = { hmac: 's', hash: 'sha256' } as const
+  const key = hmac.key
   const get = (path: string, extra = {}) => send(gateway.url, { path: `/v2${path}`, key, ...extra })
   for (let round = 0; round < 3; round++) {
     await get('/accounts/a/balances')

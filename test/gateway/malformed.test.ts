@@ -2,16 +2,16 @@ import t from 'tap'
 import { connect } from 'node:net'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { hmac, startGateway } from '../helpers/gateway.js'
 
 const backend = await Backend.start()
 const gateway = await startGateway({
   config: {
-    auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+    auth: hmac.auth,
     upstream: { url: backend.url, passthrough: '/nl' },
   },
-  credentials: [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
-  env: { S: 's' },
+  credentials: hmac.credentials,
+  env: hmac.env,
 })
 t.teardown(async () => {
   await gateway.close()
@@ -72,7 +72,7 @@ t.test('hostile but parseable requests are refused with 4xx before the backend',
 
 t.test('the signature covers the raw body bytes, which are forwarded unchanged even when not valid UTF-8', async (t) => {
   const body = Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]) // {"\xC3("}: invalid UTF-8
-  const res = await send(gateway.url, { method: 'POST', path: '/v2/accounts', body, key: { hmac: 's', hash: 'sha256' } })
+  const res = await send(gateway.url, { method: 'POST', path: '/v2/accounts', body, key: hmac.key })
   t.equal(res.status, 200)
   t.same(backend.requests.at(-1)?.body, body, 'the backend received the exact bytes')
 })

@@ -1,17 +1,16 @@
 import t from 'tap'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { hmac, startGateway } from '../helpers/gateway.js'
 
-const key = { hmac: 's', hash: 'sha256' } as const
-const auth = { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] }
+const key = hmac.key
 const credentials = [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'legacy-42' }]
 
 t.test('the identity header is always the gateway\'s; X-FBAPI headers stay behind unless configured', async (t) => {
   const backend = await Backend.start()
   t.teardown(() => backend.close())
   for (const forwardFbapiHeaders of [false, true]) {
-    const gateway = await startGateway({ config: { auth, upstream: { url: backend.url, passthrough: '/internal/nl', subjectHeader: 'X-Legacy-User', forwardFbapiHeaders } }, credentials, env: { S: 's' } })
+    const gateway = await startGateway({ config: { auth: hmac.auth, upstream: { url: backend.url, passthrough: '/internal/nl', subjectHeader: 'X-Legacy-User', forwardFbapiHeaders } }, credentials, env: hmac.env })
     const res = await send(gateway.url, {
       method: 'POST',
       path: '/v2/accounts/a%2Fb/withdrawals?x=%20y',
@@ -32,7 +31,7 @@ t.test('the identity header is always the gateway\'s; X-FBAPI headers stay behin
 
 t.test('backend slow → 504, backend down → 502, both in Network Link format', async (t) => {
   const backend = await Backend.start(() => ({ delayMs: 400, body: { late: true } }))
-  const gateway = await startGateway({ config: { auth, upstream: { url: backend.url, passthrough: '/nl', timeout: '100ms' } }, credentials, env: { S: 's' } })
+  const gateway = await startGateway({ config: { auth: hmac.auth, upstream: { url: backend.url, passthrough: '/nl', timeout: '100ms' } }, credentials, env: hmac.env })
   t.teardown(() => gateway.close())
   const slow = await send(gateway.url, { path: '/v2/accounts', key })
   t.equal(slow.status, 504)

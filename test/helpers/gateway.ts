@@ -7,6 +7,15 @@ import { createGateway, type Gateway } from '../../src/gateway.js'
 import { redisReady } from '../../src/redis.js'
 import type { GatewayMetrics } from '../../src/metrics.js'
 
+/** The set-up most gateway tests share: HMAC SHA-256, plain / base64, one credential acting as `u`. */
+export const hmac = {
+  auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+  credentials: [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
+  env: { S: 's' },
+  /** How the test client signs for that credential. */
+  key: { hmac: 's', hash: 'sha256' } as const,
+}
+
 export interface TestGateway extends Gateway {
   url: string
   dir: string

@@ -2,7 +2,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Backend, type RecordedRequest } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { type TestGateway, hmac, startGateway } from '../helpers/gateway.js'
 import { RedisServer } from '../helpers/redis.js'
 
 /** A payout backend: every execution gets a new id, so a replay is recognisable. */
@@ -40,7 +40,7 @@ async function gatewayWith(store: 'memory' | 'redis'): Promise<TestGateway> {
   return startGateway({
     config: {
       ...(store === 'redis' ? { redis: { url: redis.url } } : {}),
-      auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+      auth: hmac.auth,
       upstream: { url: backend.url },
       mappings: ['mappings.yaml'],
     },
@@ -53,7 +53,7 @@ async function gatewayWith(store: 'memory' | 'redis'): Promise<TestGateway> {
   })
 }
 
-const key = { hmac: 's', hash: 'sha256' } as const
+const key = hmac.key
 const path = '/v2/accounts/acc-1/transfers/withdrawals/blockchain'
 const post = (gateway: TestGateway, body: object, apiKey = 'key-a') => send(gateway.url, { method: 'POST', path, key, apiKey, body: JSON.stringify(body) })
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { hmac, startGateway } from '../helpers/gateway.js'
 import { specFile, specMissing } from '../helpers/spec.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createGateway } from '../../src/gateway.js'
@@ -35,18 +35,18 @@ t.test('OpenAPI-driven validation', { skip: specMissing }, async (t) => {
   const setup = (responseValidation: string) =>
     startGateway({
       config: {
-        auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+        auth: hmac.auth,
         upstream: { url: backend.url },
         mappings: ['mappings.yaml'],
         openapi: { file: specFile, responseValidation },
       },
-      credentials: [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
-      env: { S: 's' },
+      credentials: hmac.credentials,
+      env: hmac.env,
       files: { 'mappings.yaml': mapping },
     })
   const gateway = await setup('enforce')
   t.teardown(() => gateway.close())
-  const key = { hmac: 's', hash: 'sha256' } as const
+  const key = hmac.key
   const get = (path: string) => send(gateway.url, { path: `/v2${path}`, key })
 
   t.test('query: invalid limits and both cursors, as the validator expects', async (t) => {
@@ -116,7 +116,7 @@ t.test('OpenAPI-driven validation', { skip: specMissing }, async (t) => {
 
 t.test('mapped routes must exist in the spec', { skip: specMissing }, async (t) => {
   const gateway = await startGateway({
-    config: { auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] }, upstream: { url: 'http://127.0.0.1:9' } },
+    config: { auth: hmac.auth, upstream: { url: 'http://127.0.0.1:9' } },
     credentials: [{ apiKey: 'k', secret: { env: 'S' }, subject: 'u' }],
     env: { S: 's' },
   })

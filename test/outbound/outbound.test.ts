@@ -11,6 +11,7 @@ import { createGateway, type Gateway } from '../../src/gateway.js'
 import { PRE_ENCODINGS, POST_ENCODINGS } from '../../src/signing/index.js'
 import { hmacSecretFile, makeKeys } from '../helpers/keys.js'
 import { repoPath } from '../helpers/paths.js'
+import { hmac } from '../helpers/gateway.js'
 
 /** Fireblocks' side: a Python receiver that verifies each signature independently. */
 const dir = mkdtempSync(join(tmpdir(), 'nlgw-outbound-'))
@@ -41,7 +42,7 @@ async function outboundGateway(scheme: Scheme, extra: Record<string, unknown> = 
   writeFileSync(
     join(gwDir, 'gateway.yaml'),
     stringify({
-      auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+      auth: hmac.auth,
       upstream: { url: 'http://127.0.0.1:9' },
       outbound: {
         target: `${receiverUrl}/${scheme.family}/${scheme.hash}/${scheme.pre}/${scheme.post}`,

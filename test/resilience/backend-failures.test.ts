@@ -1,22 +1,22 @@
 import t from 'tap'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { hmac, startGateway } from '../helpers/gateway.js'
 
 t.test('backend slow beyond the timeout, then down: 504 / 502, no stuck sockets, memory stable', async (t) => {
   const backend = await Backend.start(() => ({ delayMs: 1000, body: {} }))
   const gateway = await startGateway({
     config: {
-      auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+      auth: hmac.auth,
       upstream: { url: backend.url, timeout: '100ms', connections: 16 },
       mappings: ['mappings.yaml'],
     },
-    credentials: [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
-    env: { S: 's' },
+    credentials: hmac.credentials,
+    env: hmac.env,
     files: { 'mappings.yaml': 'routes:\n  - route: GET /accounts/{accountId}/balances\n    upstream: { get: /w }\n    response: { balances: [] }\n' },
   })
   t.teardown(() => gateway.close())
-  const key = { hmac: 's', hash: 'sha256' } as const
+  const key = hmac.key
   const burst = () => Promise.all(Array.from({ length: 40 }, () => send(gateway.url, { path: '/v2/accounts/a/balances', key })))
   await burst()
   global.gc?.()

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { hmac, startGateway } from '../helpers/gateway.js'
 import { RedisServer } from '../helpers/redis.js'
 
 t.test('Redis killed under load: 503s while down, nothing unauthenticated forwarded, recovery by itself', async (t) => {
@@ -10,18 +10,18 @@ t.test('Redis killed under load: 503s while down, nothing unauthenticated forwar
   const gateway = await startGateway({
     config: {
       redis: { url: redis.url, commandTimeout: '200ms' },
-      auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+      auth: hmac.auth,
       upstream: { url: backend.url, passthrough: '/nl' },
     },
-    credentials: [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
-    env: { S: 's' },
+    credentials: hmac.credentials,
+    env: hmac.env,
   })
   t.teardown(async () => {
     await gateway.close()
     await backend.close()
     await redis.stop()
   })
-  const key = { hmac: 's', hash: 'sha256' } as const
+  const key = hmac.key
   const statuses: number[] = []
   let accepted = 0
   let stop = false
