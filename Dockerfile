@@ -16,7 +16,9 @@ COPY examples ./examples
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-slim
+# V8 would otherwise grow the heap lazily under load; these keep a sidecar's RSS under 150 MB.
 ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8" \
     HOST=0.0.0.0 \
     PORT=8000 \
     METRICS_PORT=9464

@@ -17,6 +17,7 @@ const env = {
   ...process.env,
   NLGW_CONFIG: process.env.NLGW_CONFIG ?? join(root, 'config/demo/gateway.yaml'),
   LOG_PRETTY: process.env.LOG_PRETTY ?? '1',
+  NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=8',
 }
 const children: ChildProcess[] = []
 

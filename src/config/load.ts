@@ -219,7 +219,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     idempotency: {
       ttlMs: parseDuration(section(value, 'idempotency').ttl as string | undefined, 72 * 3_600_000),
       lockMs: parseDuration(section(value, 'idempotency').lock as string | undefined, 120_000),
-      maxEntries: (section(value, 'idempotency').maxEntries as number | undefined) ?? 100_000,
+      maxEntries: (section(value, 'idempotency').maxEntries as number | undefined) ?? 20_000,
     },
     ...(typeof section(value, 'openapi').file === 'string'
       ? {
