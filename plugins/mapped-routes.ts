@@ -3,10 +3,10 @@ import type { Credential } from '../src/credentials/credential.js'
 import { ERRORS, GatewayError } from '../src/errors.js'
 import { fingerprint, runOnce } from '../src/idempotency/guard.js'
 import type { IdempotencyStore, StoredResponse } from '../src/idempotency/store.js'
-import { executeRoute, type ExecuteOptions } from '../src/mapping/execute.js'
+import { executeRoute, type ExecuteOptions, type RouteRequest } from '../src/mapping/execute.js'
 import type { MappingSet } from '../src/mapping/load.js'
 import { paginate, type PageQuery } from '../src/mapping/paginate.js'
-import type { CompiledRoute } from '../src/mapping/route.js'
+import type { CompiledCall, CompiledRoute } from '../src/mapping/route.js'
 import { MappingError } from '../src/mapping/template.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { StoreUnavailableError } from '../src/nonce/store.js'
@@ -60,7 +60,13 @@ async function handle(key: string, request: FastifyRequest, reply: FastifyReply,
   }
   const body = parseBody(request.body as Buffer | undefined)
   const validators = options.validators.get(key)
-  validators?.request(request.params, request.query, body)
+  try {
+    validators?.request(request.params, request.query, body)
+  } catch (err) {
+    // Something that does not exist is reported as such whatever the request carries.
+    if (err instanceof GatewayError && route.exists) await confirmExists(route, route.exists, request, options)
+    throw err
+  }
 
   const idempotencyKey = route.idempotency && request.method !== 'GET' ? (body as Record<string, unknown> | undefined)?.idempotencyKey : undefined
   let response: StoredResponse
@@ -81,6 +87,36 @@ async function handle(key: string, request: FastifyRequest, reply: FastifyReply,
   return reply.code(response.status).type('application/json; charset=utf-8').send(response.body)
 }
 
+/** The Network Link request as mappings see it. */
+function routeRequest(request: FastifyRequest, body: unknown): RouteRequest {
+  const credential = request.credential as Credential
+  return {
+    params: request.params as Record<string, string>,
+    query: request.query as Record<string, unknown>,
+    body,
+    headers: request.headers,
+    subject: credential.subject,
+    credential: credential.id,
+    requestId: request.id,
+  }
+}
+
+/**
+ * For a request that breaks the schema: runs the route's `exists` call and throws its translated
+ * error when the backend says the path names nothing (a 4xx). Any other outcome leaves the 400.
+ */
+async function confirmExists(route: CompiledRoute, exists: CompiledCall, request: FastifyRequest, options: MappedRoutesOptions): Promise<void> {
+  const check: CompiledRoute = { ...route, calls: [exists], response: () => undefined, status: () => 200 }
+  const key = `${route.method} ${route.path}`
+  const onMappingError = (r: CompiledRoute, err: Error) => request.log.error({ route: key, mapping: r.source, err: err.message }, 'mapping error (exists)')
+  const onUpstream = (status: string, seconds: number) => options.metrics.upstreamDuration.observe({ route: key, status }, seconds)
+  try {
+    await executeRoute(check, routeRequest(request, undefined), { ...options.execute, onMappingError, onUpstream })
+  } catch (err) {
+    if (err instanceof GatewayError && err.spec.status >= 400 && err.spec.status < 500) throw err
+  }
+}
+
 /** The whole answer for one execution, errors included, as it would be stored for retries. */
 async function respond(
   key: string,
@@ -90,26 +126,13 @@ async function respond(
   validators: OperationValidators | undefined,
   options: MappedRoutesOptions,
 ): Promise<StoredResponse> {
-  const credential = request.credential as Credential
   const onMappingError = (r: CompiledRoute, err: Error) => request.log.error({ route: key, mapping: r.source, err: err.message }, 'mapping error')
   const onUpstream = (status: string, seconds: number) => {
     options.metrics.upstreamDuration.observe({ route: key, status }, seconds)
     request.upstreamSeconds = (request.upstreamSeconds ?? 0) + seconds
   }
   try {
-    const result = await executeRoute(
-      route,
-      {
-        params: request.params as Record<string, string>,
-        query: request.query as Record<string, unknown>,
-        body,
-        headers: request.headers,
-        subject: credential.subject,
-        credential: credential.id,
-        requestId: request.id,
-      },
-      { ...options.execute, onMappingError, onUpstream },
-    )
+    const result = await executeRoute(route, routeRequest(request, body), { ...options.execute, onMappingError, onUpstream })
     let payload = result.body
     if (route.paginate) payload = paginate(payload, route.paginate, request.query as PageQuery, `${route.source} paginate`)
     if (options.responseValidation !== 'off' && validators?.response) {

@@ -3,6 +3,13 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import { ConfigError, dotted, type Problem } from './problems.js'
 
 /**
+ * How far aliases may expand (the yaml library's guard against "billion laughs"
+ * documents; its default of 100 is too low for mapping files whose fragments use
+ * other fragments, and these files are the operator's own).
+ */
+const MAX_ALIAS_COUNT = 10_000
+
+/**
  * A parsed YAML (or JSON) file that remembers where every value came from, so
  * that later checks can point at `file:line:col` for any path in it.
  */
@@ -35,7 +42,16 @@ export class SourceDocument {
         }),
       )
     }
-    return new SourceDocument(file, doc.toJS({ maxAliasCount: 100 }), doc, lines)
+    let value: unknown
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+    } catch (err) {
+      // An alias to an undefined anchor, or aliases nested past the limit.
+      if (!(err instanceof ReferenceError)) throw err
+      const limit = err.message.startsWith('Excessive') ? ` (aliases are limited to ${MAX_ALIAS_COUNT} expansions per anchor)` : ''
+      throw new ConfigError([{ file, message: `${err.message}${limit}` }])
+    }
+    return new SourceDocument(file, value, doc, lines)
   }
 
   /**

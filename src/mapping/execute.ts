@@ -8,7 +8,7 @@ import { ERRORS, GatewayError, type ErrorType, type RequestPart } from '../error
 import { UpstreamError, upstreamFailure, type UpstreamClient } from '../upstream.js'
 import { parseJson, stringifyJson } from './json.js'
 import { PathValueError, type CompiledCall, type CompiledRoute } from './route.js'
-import { MappingError, type Scope } from './template.js'
+import { MappingError, truthy, type Scope } from './template.js'
 
 export interface RouteRequest {
   params: Record<string, string>
@@ -50,7 +50,9 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
   for (const call of route.calls) {
     // Request-side templates always see the Network Link request as $body; results by call name.
     scope.body = request.body
-    last = await callUpstream(route, call, scope, options)
+    const made = await callUpstream(route, call, scope, options)
+    if (made === undefined) continue
+    last = made
     if (call.name) scope[call.name] = last.body
     if (last.status < 200 || last.status > 299) {
       scope.body = last.body
@@ -58,9 +60,10 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
       throw backendError(route, scope, last.status, options)
     }
   }
-  if (last) {
-    scope.body = last.body
-    scope.status = last.status
+  if (route.calls.length > 0) {
+    // The last call made answers as $body; a skipped call's name stays absent.
+    scope.body = last?.body
+    scope.status = last?.status
   }
   try {
     return { status: Number(route.status(scope)), body: route.response(scope) }
@@ -69,11 +72,13 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
   }
 }
 
-async function callUpstream(route: CompiledRoute, call: CompiledCall, scope: Scope, options: ExecuteOptions): Promise<{ status: number; body: unknown }> {
+/** One call's answer; undefined when its `if` does not hold and it is skipped. */
+async function callUpstream(route: CompiledRoute, call: CompiledCall, scope: Scope, options: ExecuteOptions): Promise<{ status: number; body: unknown } | undefined> {
   let path: string
   const headers: Record<string, string> = { accept: 'application/json', [options.subjectHeader]: scope.subject as string }
   let body: string | undefined
   try {
+    if (call.condition && !truthy(call.condition(scope))) return undefined
     path = call.target(scope)
     for (const [name, value] of call.headers) {
       const v = value(scope)

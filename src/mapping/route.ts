@@ -14,6 +14,8 @@ import { compileReference, compileTemplate, type CompileContext, type Evaluate, 
 
 export interface CompiledCall {
   name?: string
+  /** The call is made only when this holds; a skipped call's result is absent. */
+  condition?: Evaluate
   method: string
   /** Path and query, every substituted value percent-encoded. */
   target: (scope: Scope) => string
@@ -48,6 +50,11 @@ export interface CompiledRoute {
   paginate?: PaginateSpec
   /** Retries with the same idempotencyKey get the stored response (default on). */
   idempotency: boolean
+  /**
+   * Checks that the path names something that exists, made only when the request breaks the
+   * OpenAPI schema: its translated 4xx (an unknown account: 404) answers instead of the 400.
+   */
+  exists?: CompiledCall
 }
 
 /** Roots every template can read; `body` is the request body before the calls and the backend's after. */
@@ -92,6 +99,9 @@ export function compileRoute(doc: SourceDocument, index: number, raw: Record<str
     return call
   })
 
+  // Made before validation, so it may read only the path and the credential.
+  const exists = raw.exists === undefined ? undefined : compileCall(doc, [...at, 'exists'], raw.exists as Record<string, unknown>, { ...base, roots: new Set(['params', 'subject', 'credential', 'requestId', 'now']) }, defaults, false)
+
   const responseCtx: CompileContext = { ...base, roots: new Set([...RESPONSE_ROOTS, ...callNames]) }
   const ctx = calls.length ? responseCtx : base
   if (!calls.length && raw.response === undefined) problems.push(doc.problem(at, 'a route needs an upstream call or a static response'))
@@ -116,6 +126,7 @@ export function compileRoute(doc: SourceDocument, index: number, raw: Record<str
     errors,
     ...(paginate ? { paginate: { list: paginate.list, id: paginate.id ?? 'id' } } : {}),
     idempotency: (raw.idempotency as boolean | undefined) ?? true,
+    ...(exists ? { exists } : {}),
   }
 }
 
@@ -137,6 +148,7 @@ function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Rec
   }
   return {
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
+    ...(raw.if !== undefined ? { condition: compileTemplate(raw.if, [...path, 'if'], ctx) } : {}),
     method: method.toUpperCase(),
     target,
     headers,

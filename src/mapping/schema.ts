@@ -13,6 +13,7 @@ export const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
 
 export const callSchema = object({
   name: { type: 'string', pattern: '^[A-Za-z_]\\w*$' },
+  if: ANY,
   ...Object.fromEntries(METHODS.map((m) => [m, { type: 'string', pattern: '^/' }])),
   query: { type: 'object' },
   headers: { type: 'object' },
@@ -46,6 +47,8 @@ const errorRule = object(
 
 export const mappingFileSchema = object(
   {
+    // Not compiled by itself: a place to define YAML anchors (&name) that routes refer to (*name).
+    fragments: ANY,
     defaults: object({ timeout: DURATION, exactNumbers: { type: 'boolean' }, errors: { type: 'array', items: errorRule } }),
     routes: {
       type: 'array',
@@ -61,6 +64,7 @@ export const mappingFileSchema = object(
             'x-message': 'must be the list property (paginate: balances) or { list, id }',
           },
           idempotency: { type: 'boolean' },
+          exists: { type: 'object', 'x-message': 'must be one call, e.g. { get: "/internal/v1/users/{subject}/accounts/{accountId}" }' },
         },
         ['route'],
       ),

@@ -41,6 +41,8 @@ export interface CompileContext {
   roots: ReadonlySet<string>
   /** The route's path parameters, for checking `$params.x`; unchecked when absent (file-wide defaults). */
   params?: ReadonlySet<string> | undefined
+  /** Names bound by `$each`/`$find` (`$as`) or `$let` around this place; an inner `$let` may bind them again. */
+  locals?: ReadonlySet<string>
 }
 
 type Path = Array<string | number>
@@ -197,7 +199,7 @@ interface OperatorSpec {
 }
 
 function within(ctx: CompileContext, ...roots: string[]): CompileContext {
-  return { ...ctx, roots: new Set([...ctx.roots, ...roots]) }
+  return { ...ctx, roots: new Set([...ctx.roots, ...roots]), locals: new Set([...(ctx.locals ?? []), ...roots]) }
 }
 
 function asName(node: Record<string, unknown>, path: Path, ctx: CompileContext): string {
@@ -285,6 +287,43 @@ const OPERATORS: Record<string, OperatorSpec> = {
         if (chosen) return chosen(scope)
         if (fallback) return fallback(scope)
         throw new MappingError(at, `no case for ${describe(v)} (cases: ${[...cases.keys()].join(', ')}) and no $default`)
+      }
+    },
+  },
+  /**
+   * `$let: { asset: $item.debit }, in: template`: the template with those names bound, so one
+   * fragment (a YAML anchor) serves values found in different places. Absent when a bound value is.
+   * A name may hide an outer `$let`/`$as` name, never a request root or a call's name.
+   */
+  $let: {
+    options: ['in'],
+    compile(node, path, ctx) {
+      const bindings = node.$let
+      if (bindings === null || typeof bindings !== 'object' || Array.isArray(bindings) || Object.keys(bindings).length === 0) {
+        return problem(ctx, [...path, '$let'], '$let takes names and their values, e.g. $let: { asset: $item.debit }, in: template')
+      }
+      if (node.in === undefined) return problem(ctx, path, '$let needs in: the template that reads the names')
+      const names: string[] = []
+      const values: Evaluate[] = []
+      for (const [name, value] of Object.entries(bindings)) {
+        if (!/^[A-Za-z_]\w*$/.test(name) || FORBIDDEN_KEYS.has(name)) problem(ctx, [...path, '$let', name], `"${name}" cannot be a name: use letters, digits and _`, true)
+        else if (ctx.roots.has(name) && !ctx.locals?.has(name)) problem(ctx, [...path, '$let', name], `$${name} is already a reference here; choose another name`, true)
+        else {
+          names.push(name)
+          values.push(compileTemplate(value, [...path, '$let', name], ctx))
+        }
+      }
+      const inner = compileTemplate(node.in, [...path, 'in'], within(ctx, ...names))
+      return (scope) => {
+        const bound = values.map((value) => value(scope))
+        if (!bound.every(present)) return undefined
+        const saved = names.map((name) => scope[name])
+        try {
+          names.forEach((name, i) => (scope[name] = bound[i]))
+          return inner(scope)
+        } finally {
+          names.forEach((name, i) => (scope[name] = saved[i]))
+        }
       }
     },
   },
@@ -535,7 +574,8 @@ function same(a: unknown, b: unknown): boolean {
   return stringOf(a) === stringOf(b)
 }
 
-function truthy(v: unknown): boolean {
+/** Conditions are true unless absent, null, false, 0 or "". */
+export function truthy(v: unknown): boolean {
   return v !== undefined && v !== null && v !== false && v !== 0 && v !== ''
 }
 

@@ -36,6 +36,9 @@ function legacy(req: RecordedRequest) {
 }
 
 const mapping = `
+fragments:
+  # anchors only: not compiled by themselves
+  title: &title $profile.display_name
 defaults:
   errors:
     - when: { status: 404, $body.error.code: ACCOUNT_NOT_FOUND }
@@ -76,6 +79,17 @@ routes:
       title: $profile.display_name
       since: { $date: $profile.created_ms }
       walletCount: { $each: $wallets.data, $value: $item.wallet_id }
+  - route: GET /accounts
+    upstream:
+      - name: profile
+        get: /internal/v1/users/{subject}/profile
+      - name: wallets
+        if: { $eq: [$query.balances, true] }
+        get: /internal/v1/users/{subject}/accounts/main/wallets
+    response:
+      title: *title
+      wallets: { $if: { $exists: $wallets }, then: { $each: $wallets.data, $value: $item.wallet_id } }
+      answeredBy: $body.uid
   - route: POST /accounts/{accountId}/transfers/withdrawals/blockchain
     upstream:
       post: /internal/v1/payouts
@@ -156,6 +170,15 @@ t.test('a static route needs no backend; two calls combine, the second using the
   const res = await get('/accounts/acc-9')
   t.same(res.json, { id: 'acc-9', title: 'Ada', since: '2023-08-09T18:43:44.184Z', walletCount: ['w1', 'w2'] })
   t.same(backend.requests.slice(-2).map((r) => r.url), ['/internal/v1/users/user%2F1/profile', '/internal/v1/users/user%2F1/accounts/acc-9/wallets'])
+})
+
+t.test('a call with `if` is made only when its condition holds; a skipped call is absent', async (t) => {
+  const before = backend.requests.length
+  t.same((await get('/accounts')).json, { title: 'Ada', answeredBy: 'user/1' })
+  t.same(backend.requests.slice(before).map((r) => r.url), ['/internal/v1/users/user%2F1/profile'], 'one call: $body is the last call made')
+  const both = backend.requests.length
+  t.same((await get('/accounts?balances=true')).json, { title: 'Ada', wallets: ['w1', 'w2'] })
+  t.same(backend.requests.slice(both).map((r) => r.url), ['/internal/v1/users/user%2F1/profile', '/internal/v1/users/user%2F1/accounts/main/wallets'])
 })
 
 t.test('request bodies are built exactly; status and errors are translated', async (t) => {

@@ -79,6 +79,35 @@ merged: { $merge: [$body.extra, { fixed: true }] }`
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution')
 })
 
+t.test('$let binds names so one fragment (a YAML anchor) serves values from different places', async (t) => {
+  const yaml = `- { $let: { asset: $body.debit }, in: &asset { $switch: $asset.type, FIAT: { code: $asset.currency }, COIN: { symbol: $asset.currency } } }
+- { $let: { asset: $body.send }, in: *asset }
+- { $each: $body.list, $as: asset, $value: [{ $let: { asset: $body.debit }, in: *asset }, *asset] }
+- { $let: { asset: $body.nothing }, in: { wrapped: *asset } }
+- { $let: { a: $body.debit.currency, b: $body.send.currency }, in: "{$a}/{$b}" }
+- { $let: { a: $body.debit.currency, b: $body.nothing }, in: "{$a}" }`
+  const scope = { body: { debit: { type: 'FIAT', currency: 'USD' }, send: { type: 'COIN', currency: 'BTC' }, list: [{ type: 'COIN', currency: 'ETH' }], nothing: null } }
+  t.same(
+    run(yaml, scope),
+    [{ code: 'USD' }, { symbol: 'BTC' }, [[{ code: 'USD' }, { symbol: 'ETH' }]], 'USD/BTC'],
+    'each use binds its own value, an inner binding ends with its $let, and $let is absent when a bound value is',
+  )
+})
+
+t.test('$let mistakes', async (t) => {
+  t.same(compile('{ $let: { body: $body.a }, in: $body }').problems, ['t.yaml:1:11: $let.body: $body is already a reference here; choose another name'])
+  t.same(compile('{ $let: [$body.a], in: 1 }').problems, ['t.yaml:1:9: $let: $let takes names and their values, e.g. $let: { asset: $item.debit }, in: template'])
+  t.same(compile('{ $let: { a: $body.a } }').problems, ['t.yaml:1:1: $let needs in: the template that reads the names'])
+  t.same(compile('{ $let: { a-b: $body.a }, in: 1 }').problems, ['t.yaml:1:11: $let.a-b: "a-b" cannot be a name: use letters, digits and _'])
+  t.same(compile('{ $let: { a: $body.a }, in: $b.x }').problems.map((p) => p.replace(/; here.*/, '')), ['t.yaml:1:29: in: unknown reference $b (did you mean $a?)'])
+  t.same(compile('{ $let: { a: $body.a }, inn: 1 }').problems, [
+    't.yaml:1:25: inn: $let does not take "inn" (did you mean "in"?)',
+    't.yaml:1:1: $let needs in: the template that reads the names',
+  ])
+  t.same(compile('{ $each: $body.l, $as: x, $value: { $let: { x: $x.inner }, in: $x.v } }').problems, [], 'an inner $let may rebind a $let/$as name')
+  t.same(run('{ $each: $body.l, $as: x, $value: { $let: { x: $x.inner }, in: $x.v } }', { body: { l: [{ inner: { v: 1 } }, { inner: { v: 2 } }] } }), [1, 2])
+})
+
 t.test('money: $decimal, $minor and $number are exact', async (t) => {
   const scope = { body: { minor: '123456789012345678901234567890', cents: 150, amount: '0.000000000000000001', big: '1000000000000', float: 0.1 + 0.2 } }
   t.same(run('a: { $decimal: $body.minor, scale: 18 }\nb: { $decimal: $body.cents, scale: 2 }', scope), { a: '123456789012.34567890123456789', b: '1.5' })
