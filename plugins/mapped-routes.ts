@@ -5,7 +5,7 @@ import { fingerprint, runOnce } from '../src/idempotency/guard.js'
 import type { IdempotencyStore, StoredResponse } from '../src/idempotency/store.js'
 import { executeRoute, type ExecuteOptions, type RouteRequest } from '../src/mapping/execute.js'
 import type { MappingSet } from '../src/mapping/load.js'
-import { paginate, type PageQuery } from '../src/mapping/paginate.js'
+import { checkCursors, paginate, type PageQuery } from '../src/mapping/paginate.js'
 import type { CompiledCall, CompiledRoute } from '../src/mapping/route.js'
 import { MappingError } from '../src/mapping/template.js'
 import type { GatewayMetrics } from '../src/metrics.js'
@@ -59,6 +59,7 @@ async function handle(key: string, request: FastifyRequest, reply: FastifyReply,
     throw new GatewayError(ERRORS.routeNotFound)
   }
   const body = parseBody(request.body as Buffer | undefined)
+  if (route.paginate) checkCursors(request.query as PageQuery)
   const validators = options.validators.get(key)
   try {
     validators?.request(request.params, request.query, body)

@@ -1,3 +1,4 @@
+import { ERRORS, GatewayError } from '../errors.js'
 import { MappingError } from './template.js'
 
 /**
@@ -5,7 +6,7 @@ import { MappingError } from './template.js'
  * items; `startingAfter` = the items after that id, `endingBefore` = those
  * before it (the ones closest to it); the named item is never included; an
  * unknown cursor gives an empty page. Both cursors at once are refused before
- * this runs (OpenAPI validation).
+ * the backend is called (checkCursors).
  */
 export interface PaginateSpec {
   /** The list property of the Network Link response, e.g. `balances`. */
@@ -21,6 +22,11 @@ export interface PageQuery {
 }
 
 export const DEFAULT_LIMIT = 10
+
+/** SPEC-README: `startingAfter` and `endingBefore` are mutually exclusive. */
+export function checkCursors(query: PageQuery): void {
+  if (query.startingAfter !== undefined && query.endingBefore !== undefined) throw new GatewayError(ERRORS.paginationConflict)
+}
 
 export function paginate(body: unknown, spec: PaginateSpec, query: PageQuery, at: string): unknown {
   const items = (body as Record<string, unknown> | undefined)?.[spec.list]

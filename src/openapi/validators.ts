@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { ERRORS, GatewayError, type RequestPart } from '../errors.js'
+import { checkCursors, type PageQuery } from '../mapping/paginate.js'
 import type { OpenApiDocument, Operation } from './document.js'
 
 /**
@@ -25,8 +26,6 @@ export interface OperationValidators {
   /** The first problem of a mapped response, or undefined when it conforms. */
   response?: (body: unknown) => ErrorObject | undefined
 }
-
-const PAGINATION_CONFLICT = 'Only one of the parameters \'startingAfter\' and \'endingBefore\' can be used.'
 
 function refusal(error: ErrorObject, requestPart: RequestPart): GatewayError {
   const missing = error.keyword === 'required' ? `/${String((error.params as { missingProperty: string }).missingProperty)}` : ''
@@ -55,10 +54,7 @@ export function compileValidators(doc: OpenApiDocument, keys: Iterable<string>):
       request(p, q, b) {
         if (params && !params(p)) throw refusal(params.errors?.[0] as ErrorObject, 'params')
         if (query && !query(q)) throw refusal(query.errors?.[0] as ErrorObject, 'querystring')
-        const qs = q as Record<string, unknown>
-        if (cursors && qs.startingAfter !== undefined && qs.endingBefore !== undefined) {
-          throw new GatewayError(ERRORS.paginationConflict, { message: PAGINATION_CONFLICT })
-        }
+        if (cursors) checkCursors(q as PageQuery)
         if (b === undefined) {
           if (operation.bodyRequired) throw new GatewayError(ERRORS.requestSchemaInvalid, { message: 'Request schema validation error: a JSON body is required', requestPart: 'body' })
         } else if (body && !body(b)) throw refusal(body.errors?.[0] as ErrorObject, 'body')

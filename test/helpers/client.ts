@@ -1,5 +1,6 @@
 import { createHmac, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto'
 import { getGlobalDispatcher } from 'undici'
+import type { Signer } from '../../src/signing/index.js'
 
 /**
  * A Network Link client written straight from SPEC-README with node:crypto,
@@ -10,6 +11,8 @@ import { getGlobalDispatcher } from 'undici'
 export type ClientKey = { hmac: string; hash: 'sha256' | 'sha512' | 'sha3-256' } | { privateKey: KeyObject | string; hash: 'sha256' | 'sha512' | 'sha3-256' }
 
 export interface SendOptions {
+  /** Sign with a scheme the minimal client above does not implement (any pre-encoding), e.g. a demo credential. */
+  signer?: Signer
   method?: string
   /** The request target exactly as sent, base path included. */
   path: string
@@ -39,7 +42,7 @@ export async function send(baseUrl: string, options: SendOptions) {
     'x-fbapi-key': options.apiKey ?? 'test-key',
     'x-fbapi-timestamp': timestamp,
     'x-fbapi-nonce': nonce,
-    'x-fbapi-signature': options.key ? signature(options.key, message) : 'unsigned',
+    'x-fbapi-signature': options.signer ? options.signer.sign(message) : options.key ? signature(options.key, message) : 'unsigned',
     ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
   }
   for (const [name, value] of Object.entries(options.headers ?? {})) {
