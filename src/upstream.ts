@@ -56,9 +56,13 @@ export class Upstream implements UpstreamClient {
   }
 
   async request({ method, path, headers, body, timeoutMs }: UpstreamRequest): Promise<UpstreamResponse> {
+    // One deadline for the whole exchange; undici's own header/body timeouts tick too coarsely for
+    // sub-second limits. Not AbortSignal.timeout: its timer lives out the full timeout after the
+    // request is done, so under load every request left garbage for the old generation.
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(new DOMException('upstream deadline', 'TimeoutError')), timeoutMs)
     try {
-      // One deadline for the whole exchange; undici's own header/body timeouts tick too coarsely for sub-second limits.
-      const res = await this.pool.request({ method: method as 'GET', path, headers, body, signal: AbortSignal.timeout(timeoutMs) })
+      const res = await this.pool.request({ method: method as 'GET', path, headers, body, signal: deadline.signal })
       const chunks: Buffer[] = []
       let size = 0
       for await (const chunk of res.body) {
@@ -77,6 +81,8 @@ export class Upstream implements UpstreamClient {
         throw new UpstreamError('timeout', `upstream ${method} ${path} timed out after ${timeoutMs} ms`, { cause: err })
       }
       throw new UpstreamError('unavailable', `upstream ${method} ${path} failed: ${code || (err as Error).message}`, { cause: err })
+    } finally {
+      clearTimeout(timer)
     }
   }
 
