@@ -15,6 +15,7 @@ import autocannon from 'autocannon'
 import { stringify } from 'yaml'
 import { createSigner, type Signer, type SigningScheme } from '../src/signing/index.js'
 import type { Row } from './measure.js'
+import { paced, type PacedRequest, type PacedRun as Run } from './paced.js'
 
 const root = new URL('../../', import.meta.url).pathname
 const USER = 'db5ed46a-d731-4218-9a7d-d85aa439222f' // Acme Trading, the seeded customer
@@ -30,13 +31,6 @@ interface Target {
   process?: ChildProcess
 }
 type Route = 'balances' | 'capabilities'
-
-interface Run {
-  rps: number
-  p50: number
-  p99: number
-  errors: number
-}
 
 const children: ChildProcess[] = []
 /** The heap flags the image, the manifests and `npm start` ship with. */
@@ -79,26 +73,33 @@ function signedPool(target: Target, route: Route, count: number): Array<{ path: 
   })
 }
 
-/** `poolSize` 0 signs each request as it is sent (cheap for HMAC; needed when a run outlasts the timestamp window). */
-async function load(target: Target, route: Route, seconds: number, rate?: number, poolSize = 0): Promise<Run> {
-  let requests: autocannon.Request[]
-  if (target.signer && poolSize === 0) {
-    requests = [{ setupRequest: (req) => ({ ...req, ...(signedPool(target, route, 1)[0] as object) }) }]
-  } else if (target.signer) {
-    const pool = signedPool(target, route, poolSize)
-    let next = 0
-    requests = [{ setupRequest: (req) => ({ ...req, ...(pool[next++ % pool.length] as object) }) }]
-  } else {
-    requests = [{ method: 'GET', path: target.paths[route], headers: target.headers ?? {} }]
+/** Where each request of a run comes from: `poolSize` 0 signs each one as it is sent (cheap for HMAC; needed when a run outlasts the timestamp window). */
+function requestSource(target: Target, route: Route, poolSize = 0): () => PacedRequest {
+  if (!target.signer) {
+    const request = { path: target.paths[route], headers: target.headers ?? {} }
+    return () => request
   }
+  if (poolSize === 0) return () => signedPool(target, route, 1)[0] as PacedRequest
+  const pool = signedPool(target, route, poolSize)
+  let next = 0
+  return () => pool[next++ % pool.length] as PacedRequest
+}
+
+/** Closed loop at full speed: 32 connections, each sending its next request as soon as the last one is answered. */
+async function load(target: Target, route: Route, seconds: number, poolSize = 0): Promise<Run> {
+  const next = requestSource(target, route, poolSize)
   const result = await autocannon({
     url: target.url,
     connections: 32,
     duration: seconds,
-    requests,
-    ...(rate ? { overallRate: Math.max(1, Math.round(rate)) } : {}),
+    requests: [{ setupRequest: (req) => ({ ...req, ...next() }) }],
   })
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx }
+}
+
+/** Open loop at a fixed rate (see paced.ts). */
+function atRate(target: Target, route: Route, seconds: number, rate: number, poolSize = 0): Promise<Run> {
+  return paced(target.url, seconds, rate, requestSource(target, route, poolSize))
 }
 
 function rssMb(child: ChildProcess | undefined): number | undefined {
@@ -188,21 +189,21 @@ export async function httpBench(seconds: number, ports: { base: number }): Promi
     await load(direct, route, 2) // warm-up
     const directMax = await load(direct, route, seconds)
     const bareMax = await load(bare, route, seconds)
-    rows.push({ route: label, configuration: direct.name, 'req/s': Math.round(directMax.rps), 'p50 ms': directMax.p50, 'p99 ms': directMax.p99, 'vs bare proxy': directMax.rps / bareMax.rps, 'added p99 at half load, ms': '', 'RSS MB': '', errors: directMax.errors })
-    rows.push({ route: label, configuration: bare.name, 'req/s': Math.round(bareMax.rps), 'p50 ms': bareMax.p50, 'p99 ms': bareMax.p99, 'vs bare proxy': 1, 'added p99 at half load, ms': '', 'RSS MB': '', errors: bareMax.errors })
+    rows.push({ route: label, configuration: direct.name, 'req/s': Math.round(directMax.rps), 'p50 ms': directMax.p50, 'p99 ms': directMax.p99, 'vs bare proxy': directMax.rps / bareMax.rps, 'p99 at half load, ms': '', 'added p99 at half load, ms': '', 'RSS MB': '', errors: directMax.errors })
+    rows.push({ route: label, configuration: bare.name, 'req/s': Math.round(bareMax.rps), 'p50 ms': bareMax.p50, 'p99 ms': bareMax.p99, 'vs bare proxy': 1, 'p99 at half load, ms': '', 'added p99 at half load, ms': '', 'RSS MB': '', errors: bareMax.errors })
     for (const target of gateways) {
-      await load(target, route, 1, undefined, 2000) // warm-up
+      await load(target, route, 1, 2000) // warm-up
       // Each request needs its own nonce: a pool the gateway outruns would replay (401s, fast and
       // misleading), so a run with any error is redone with twice the pool.
       let pool = Math.ceil(Math.max(bareMax.rps, 2000) * seconds * 1.3)
-      let max = await load(target, route, seconds, undefined, pool)
+      let max = await load(target, route, seconds, pool)
       for (let retry = 0; max.errors > 0 && retry < 2; retry++) {
         pool *= 2
-        max = await load(target, route, seconds, undefined, pool)
+        max = await load(target, route, seconds, pool)
       }
       const rss = rssMb(target.process)
-      const half = await load(target, route, seconds, max.rps / 2, pool)
-      const directHalf = await load(direct, route, seconds, max.rps / 2)
+      const half = await atRate(target, route, seconds, max.rps / 2, Math.ceil((max.rps / 2) * seconds) + 1)
+      const directHalf = await atRate(direct, route, seconds, max.rps / 2)
       const added = half.p99 - directHalf.p99
       rows.push({
         route: label,
@@ -211,6 +212,7 @@ export async function httpBench(seconds: number, ports: { base: number }): Promi
         'p50 ms': max.p50,
         'p99 ms': max.p99,
         'vs bare proxy': max.rps / bareMax.rps,
+        'p99 at half load, ms': half.p99,
         'added p99 at half load, ms': added,
         'RSS MB': rss ?? '',
         errors: max.errors + half.errors,
@@ -228,7 +230,7 @@ export async function httpBench(seconds: number, ports: { base: number }): Promi
   const steadyTarget = gateway('steady', 'hmac', steady, port(7), 'bench-secret')
   const samples: number[] = []
   const sampler = setInterval(() => samples.push(rssMb(steady) ?? 0), 2000)
-  const steadyRun = await load(steadyTarget, 'balances', 80, 3200)
+  const steadyRun = await atRate(steadyTarget, 'balances', 80, 3200)
   clearInterval(sampler)
   const peak = Math.max(...samples)
   findings.push(

@@ -30,7 +30,7 @@ print('## Signature verification: the gateway\'s verifier next to the raw librar
 print(table(verifyBench(ms)))
 print('\n## Mapping: a 20-item balance list (target: within 3× of hand-written JS)\n')
 print(table(mappingBench(ms)))
-print(`\n## HTTP: ${seconds} s per run, 32 connections (autocannon); half load = half of each configuration's own maximum\n`)
+print(`\n## HTTP: ${seconds} s per run. Maximum: 32 connections, closed loop (autocannon). Half load: half of each configuration's own maximum, open loop at a steady rate, latency from when each request was due; added p99 = gateway minus the backend direct at the same rate\n`)
 const http = await httpBench(seconds, { base: Number(process.env.BENCH_PORT ?? 18_300) })
 print(table(http.rows))
 print('')
