@@ -36,8 +36,8 @@ const children: ChildProcess[] = []
 /** The heap flags the image, the manifests and `npm start` ship with. */
 const NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=8'
 
-function start(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [join(root, script)], { env: { PATH: process.env.PATH, NODE_OPTIONS, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+function start(script: string, env: NodeJS.ProcessEnv, nodeOptions = NODE_OPTIONS): ChildProcess {
+  const child = spawn(process.execPath, [join(root, script)], { env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(child)
   return child
 }
@@ -104,6 +104,7 @@ function atRate(target: Target, route: Route, seconds: number, rate: number, poo
 
 function rssMb(child: ChildProcess | undefined): number | undefined {
   if (!child?.pid) return undefined
+  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`a gateway under test died (${child.exitCode ?? child.signalCode}); its stderr is above`)
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
 }
@@ -159,7 +160,8 @@ export async function httpBench(seconds: number, ports: { base: number }): Promi
   writeFileSync(join(dir, 'redis.yaml'), stringify(gatewayConfig(`redis://127.0.0.1:${port(1)}`)))
   // Default nonce bound (200,000) and a 60 s nonce TTL: 3,200 req/s keeps ~192,000 nonces live.
   writeFileSync(join(dir, 'steady.yaml'), stringify(gatewayConfig(undefined, { timestampWindow: '30s' })))
-  const memory = start('dist/src/server.js', { NLGW_CONFIG: join(dir, 'memory.yaml'), PORT: String(port(3)), METRICS_PORT: String(port(4)) })
+  // 2,000,000 nonces need ~360 MB of heap, which the shipped 128 MB refuses at start-up.
+  const memory = start('dist/src/server.js', { NLGW_CONFIG: join(dir, 'memory.yaml'), PORT: String(port(3)), METRICS_PORT: String(port(4)) }, '--max-old-space-size=768 --max-semi-space-size=8')
   const withRedis = start('dist/src/server.js', { NLGW_CONFIG: join(dir, 'redis.yaml'), PORT: String(port(5)), METRICS_PORT: String(port(6)) })
   await Promise.all([until(`${legacy}/internal/v1/tokens`), until(`http://127.0.0.1:${port(2)}/v2/internal/v1/tokens`), until(`http://127.0.0.1:${port(4)}/readyz`), until(`http://127.0.0.1:${port(6)}/readyz`)])
 

@@ -17,6 +17,7 @@ import { compileValidators } from './openapi/validators.js'
 import { MemoryIdempotencyStore } from './idempotency/memory.js'
 import { RedisIdempotencyStore } from './idempotency/redis.js'
 import type { IdempotencyStore } from './idempotency/store.js'
+import { memoryBudgetProblems } from './memory-budget.js'
 import { createRedisClient, type RedisClient } from './redis.js'
 import { Upstream } from './upstream.js'
 import { buildOutboundApp } from '../plugins/outbound.js'
@@ -55,6 +56,8 @@ export interface GatewayOptions {
 }
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const budget = memoryBudgetProblems(config)
+  if (budget.length > 0) throw new ConfigError(budget)
   const redis = config.redis ? createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined
   // ioredis reports connection errors as events too; the stores turn failed commands into 503s.
   redis?.on('error', () => {})

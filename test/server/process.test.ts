@@ -60,3 +60,14 @@ t.test('a bad config stops start-up with every problem and exit code 78', async 
   t.match(err, /bad\.yaml:2:18: upstream\.url: "nope" must match pattern/)
   t.match(err, /missing required key "credentials"/)
 })
+
+t.test('in-memory store bounds the heap cannot hold stop start-up instead of crashing under load', async (t) => {
+  writeFileSync(join(dir, 'huge.yaml'), `upstream: { url: "${backend.url}" }\nauth: { scheme: { algorithm: hmac, hash: sha256, preEncoding: plain, postEncoding: base64 }, credentials: [{ file: credentials.yaml }], nonceStore: { maxEntries: 2000000 } }\n`)
+  const huge = await startServer(dir, { env: { NLGW_CONFIG: join(dir, 'huge.yaml'), NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=8' } })
+  t.equal(await huge.exited, 78)
+  t.match(huge.output(), /huge\.yaml: auth\.nonceStore\.maxEntries: without Redis, 2,000,000 nonces and 20,000 idempotency records \(idempotency\.maxEntries\) need about 363 MB of heap, more than half of this process's 152 MB/)
+  // The same bounds with the heap to hold them start.
+  const roomy = await startServer(dir, { env: { NLGW_CONFIG: join(dir, 'huge.yaml'), NODE_OPTIONS: '--max-old-space-size=1024' } })
+  t.equal((await fetch(`${roomy.ops}/healthz`)).status, 200, roomy.output())
+  roomy.child.kill('SIGKILL')
+})
