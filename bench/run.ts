@@ -19,10 +19,9 @@ const print = (text: string) => {
   console.log(text)
   out.push(text)
 }
-process.on('SIGINT', () => {
-  stopAll()
-  process.exit(130)
-})
+// The backend, Redis and gateways are child processes: never leave them holding the ports.
+process.on('exit', stopAll)
+process.on('SIGINT', () => process.exit(130))
 
 print('# Network Link Gateway benchmarks\n')
 print(`${new Date().toISOString().slice(0, 10)} — node ${process.version}, nproc ${execSync('nproc').toString().trim()} (${cpus()[0]?.model ?? 'unknown CPU'}); load generator, gateway, backend and Redis share the machine, so compare ratios, not absolute numbers.\n`)
