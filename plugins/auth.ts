@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { Authenticator, Identified } from '../src/auth/authenticator.js'
 import type { Credential } from '../src/credentials/credential.js'
 import { ERRORS, GatewayError } from '../src/errors.js'
+import { hasDotSegment, pathOf } from '../src/http.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,9 +20,6 @@ export interface AuthPluginOptions {
   basePath: string
 }
 
-/** A `.` or `..` path segment, literal or percent-encoded. */
-const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?=\/|\?|$)/i
-
 /**
  * Authenticates every route registered in the same context. The cheap checks
  * run in onRequest, before the body is read; the signature needs the raw body
@@ -29,7 +27,7 @@ const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?=\/|\?|$)/i
  */
 async function authPlugin(app: FastifyInstance, { authenticator, basePath }: AuthPluginOptions): Promise<void> {
   app.addHook('onRequest', async (request) => {
-    if (DOT_SEGMENT.test(pathOf(request.url))) throw new GatewayError(ERRORS.dotSegment)
+    if (hasDotSegment(pathOf(request.url))) throw new GatewayError(ERRORS.dotSegment)
     request.identified = await authenticator.identify(request.headers)
   })
   app.addHook('preValidation', async (request) => {
@@ -51,11 +49,6 @@ function accountIdOf(endpoint: string): string | undefined {
   } catch {
     return segment // not valid percent-encoding: matches no configured id
   }
-}
-
-function pathOf(url: string): string {
-  const query = url.indexOf('?')
-  return query === -1 ? url : url.slice(0, query)
 }
 
 export type AuthenticatedRequest = FastifyRequest & { credential: Credential }

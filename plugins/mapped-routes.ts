@@ -11,6 +11,7 @@ import { MappingError } from '../src/mapping/template.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { StoreUnavailableError } from '../src/nonce/store.js'
 import type { OperationValidators } from '../src/openapi/validators.js'
+import { pathOf } from '../src/http.js'
 import { recordError } from './errors.js'
 import type { Forward } from './passthrough.js'
 
@@ -76,7 +77,7 @@ async function handle(key: string, request: FastifyRequest, reply: FastifyReply,
     const credential = request.credential as Credential
     const outcome = await storeGuard(() =>
       // Scoped by credential and target (route and account): the same key on another endpoint is another request.
-      runOnce(options.idempotency.store, `${credential.id}:${request.method} ${request.url.split('?', 1)[0]}:${idempotencyKey}`, fingerprint(request.method, request.url, body), options.idempotency.waitMs, () =>
+      runOnce(options.idempotency.store, `${credential.id}:${request.method} ${pathOf(request.url)}:${idempotencyKey}`, fingerprint(request.method, request.url, body), options.idempotency.waitMs, () =>
         respond(key, route, request, body, validators, options),
       ),
     )

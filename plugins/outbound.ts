@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import { Pool } from 'undici'
+import { forwardableHeaders, hasDotSegment, isSignatureHeader, isTimeout, pathOf, relayableHeaders } from '../src/http.js'
 import { matchRoute, type RouteTemplate } from '../src/route-templates.js'
 import { retryable, signedHeaders } from '../src/outbound/sign.js'
 import type { GatewayMetrics } from '../src/metrics.js'
@@ -15,9 +16,7 @@ export type OutboundOptions = Omit<NonNullable<GatewayConfig['outbound']>, 'host
   logger: LoggerOptions | false
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length'])
 const RETRY_STATUSES = new Set([502, 503, 504])
-const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?=\/|\?|$)/i
 
 function refuse(reply: FastifyReply, status: number, message: string): FastifyReply {
   return reply.code(status).type('application/json').send({ message, errorType: status >= 500 ? 'internal-error' : 'bad-request' })
@@ -49,8 +48,8 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     const url = request.url
     // Origin-form only: an absolute URL or a network-path (//host) is a proxy request, refused.
     if (!url.startsWith('/') || url.startsWith('//')) return refuse(reply, 400, 'Only origin-form request targets (/path) are forwarded')
-    const path = url.split('?', 1)[0] as string
-    if (DOT_SEGMENT.test(path)) return refuse(reply, 400, 'Path must not contain "." or ".." segments')
+    const path = pathOf(url)
+    if (hasDotSegment(path)) return refuse(reply, 400, 'Path must not contain "." or ".." segments')
     const allowed = options.allow ? matchRoute(options.allow, request.method, path) : undefined
     if (options.allow && !allowed) {
       outboundRequests.inc({ route: 'refused', status: '403', retry: '0' })
@@ -58,11 +57,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     }
     const route = allowed?.template ?? request.method
     const body = request.body as Buffer | undefined
-    const forwarded: Record<string, string> = {}
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-fbapi-') || name.startsWith('x-fb-platform-')) continue
-      forwarded[name] = Array.isArray(value) ? value.join(', ') : value
-    }
+    const forwarded = forwardableHeaders(request.headers, isSignatureHeader)
     const attempts = retryable(request.method, body) ? options.retries + 1 : 1
     for (let attempt = 0; ; attempt++) {
       const headers = { ...forwarded, ...signedHeaders(options.signer, options.apiKey, request.method, options.signBasePath ? prefix + url : url, body) }
@@ -78,11 +73,10 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
           continue
         }
         outboundRequests.inc({ route, status: String(res.statusCode), retry: String(attempt) })
-        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value)
-        return reply.code(res.statusCode).send(res.body)
+        return reply.code(res.statusCode).headers(relayableHeaders(res.headers)).send(res.body)
       } catch (err) {
         timer()
-        const timedOut = (err as Error).name === 'TimeoutError' || (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
+        const timedOut = isTimeout(err)
         outboundRequests.inc({ route, status: timedOut ? 'timeout' : 'error', retry: String(attempt) })
         request.log.warn({ route, attempt, err: (err as Error).message }, 'outbound call failed')
         if (last) return refuse(reply, timedOut ? 504 : 502, timedOut ? 'Fireblocks did not answer in time' : 'Fireblocks unreachable')

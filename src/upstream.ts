@@ -1,5 +1,6 @@
 import { Pool } from 'undici'
 import { ERRORS, GatewayError } from './errors.js'
+import { isTimeout } from './http.js'
 
 /**
  * The legacy backend: one fixed origin from config, reached through a pool of
@@ -44,8 +45,6 @@ export interface UpstreamOptions {
   maxResponseBytes?: number
 }
 
-const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT'])
-
 export class Upstream implements UpstreamClient {
   private readonly pool: Pool
   private readonly maxResponseBytes: number
@@ -76,11 +75,10 @@ export class Upstream implements UpstreamClient {
       return { status: res.statusCode, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) }
     } catch (err) {
       if (err instanceof UpstreamError) throw err
-      const code = (err as { code?: string }).code ?? ''
-      if (TIMEOUTS.has(code) || (err as Error).name === 'TimeoutError') {
+      if (isTimeout(err)) {
         throw new UpstreamError('timeout', `upstream ${method} ${path} timed out after ${timeoutMs} ms`, { cause: err })
       }
-      throw new UpstreamError('unavailable', `upstream ${method} ${path} failed: ${code || (err as Error).message}`, { cause: err })
+      throw new UpstreamError('unavailable', `upstream ${method} ${path} failed: ${(err as { code?: string }).code || (err as Error).message}`, { cause: err })
     } finally {
       clearTimeout(timer)
     }

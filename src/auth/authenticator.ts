@@ -2,6 +2,7 @@ import { CredentialRecordError } from '../credentials/sources.js'
 import type { Credential } from '../credentials/credential.js'
 import type { CredentialResolver } from '../credentials/resolver.js'
 import { ERRORS, GatewayError, type ErrorSpec } from '../errors.js'
+import { pathOf } from '../http.js'
 import { StoreUnavailableError, type NonceStore } from '../nonce/store.js'
 import { KeyError, SchemeError, buildMessage, type Verifier } from '../signing/index.js'
 
@@ -93,7 +94,7 @@ export class Authenticator {
     const outcome = credential.verifier.verify(message, signature)
     if (outcome !== 'valid') throw new GatewayError(ERRORS.badSignature, {}, { cause: outcome })
     const platform = this.platform
-    if (platform?.requiredFor(method, endpoint.split('?', 1)[0] as string)) {
+    if (platform?.requiredFor(method, pathOf(endpoint))) {
       if (platformSignature === '') throw new GatewayError(ERRORS.missingPlatformSignature)
       if (!platform.verifiers.some((v) => v.verify(message, platformSignature) === 'valid')) throw new GatewayError(ERRORS.badPlatformSignature)
     }
