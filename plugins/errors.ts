@@ -1,12 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import { ERRORS, GatewayError, type ErrorSpec } from '../src/errors.js'
+import { ERRORS, GatewayError, toGatewayError, type ErrorSpec } from '../src/errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The catalogue entry the request was refused with, for logs and metrics. */
-    refusal?: ErrorSpec
+    refusal: ErrorSpec | null
   }
 }
 
@@ -44,29 +44,27 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
  * answered 500 `internal-error`.
  */
 async function errorsPlugin(app: FastifyInstance): Promise<void> {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const known = err instanceof GatewayError ? err : fromFastify(err)
-    if (known) return sendError(request, reply, known)
-    request.log.error({ err }, 'unhandled error')
-    return sendError(request, reply, new GatewayError(ERRORS.internal))
-  })
+  app.decorateRequest('refusal', null)
+  app.setErrorHandler((err: FastifyError, request, reply) => sendError(request, reply, fromFastify(err) ?? toGatewayError(err)))
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new GatewayError(ERRORS.routeNotFound)))
 }
 
-export default fp(errorsPlugin, { name: 'nlgw-errors' })
+export default fp(errorsPlugin, { name: 'nlgw-errors', fastify: '5.x' })
 
 /** For Fastify's `frameworkErrors`: URLs the router cannot decode, before any hook runs. */
 export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   sendError(request, reply, fromFastify(err) ?? new GatewayError(ERRORS.malformedRequest))
 }
 
-/** For Fastify's `clientErrorHandler`: requests Node's parser rejects before routing. */
+const REASON_PHRASES: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+
+/** For Fastify's `clientErrorHandler`: requests Node's parser rejects or times out before routing. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) return
-  const spec = err.code === 'HPE_HEADER_OVERFLOW' ? ERRORS.headersTooLarge : ERRORS.malformedRequest
+  const spec = err.code === 'HPE_HEADER_OVERFLOW' ? ERRORS.headersTooLarge : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ERRORS.requestTimeout : ERRORS.malformedRequest
   const body = JSON.stringify(new GatewayError(spec).body)
   socket.end(
-    `HTTP/1.1 ${spec.status} ${spec.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${spec.status} ${REASON_PHRASES[spec.status]}\r\n` +
       `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
 }

@@ -1,16 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import replyFrom from '@fastify/reply-from'
 import type { Credential } from '../src/credentials/credential.js'
+import { ERRORS, GatewayError } from '../src/errors.js'
+import { relayableHeaders } from '../src/http.js'
 import type { GatewayMetrics } from '../src/metrics.js'
-import { forwardableHeaders, isSignatureHeader, relayableHeaders } from '../src/http.js'
-import { UpstreamError, upstreamFailure, type Upstream } from '../src/upstream.js'
+import type { PassthroughPolicy } from '../src/passthrough.js'
+import { parseJsonBody } from '../src/request/body.js'
+import { ACCOUNT_LIST_ROUTE, withinScope } from '../src/request/scope.js'
+import type { Upstream } from '../src/upstream.js'
 
-export interface PassthroughOptions {
+export interface PassthroughPluginOptions {
   upstream: Upstream
-  /** Upstream path prefix replacing the Network Link base path. */
-  upstreamPrefix: string
-  basePath: string
-  subjectHeader: string
-  forwardFbapiHeaders: boolean
+  upstreamUrl: string
+  policy: PassthroughPolicy
   timeoutMs: number
   metrics: GatewayMetrics
 }
@@ -18,40 +20,55 @@ export interface PassthroughOptions {
 export type Forward = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>
 
 /**
- * Forwards an authenticated Network Link request no mapping handles to the
- * backend, path and query as received, under a fixed prefix: for backends
- * that already speak Network Link for some routes.
+ * Forwards authenticated Network Link requests no mapping handles to the
+ * backend, through @fastify/reply-from over the same connection pool as the
+ * mapped routes; the answer streams back without being parsed, except for a
+ * scoped credential's account list, which is cut down to its accounts.
+ * Mapped routes call undici directly instead: they must read the answer whole.
  */
-export function createForward(options: PassthroughOptions): Forward {
-  // The identity header is always the gateway's (a client's copy is dropped); X-FBAPI headers stay behind unless configured.
-  const dropped = (name: string) => name === options.subjectHeader || (!options.forwardFbapiHeaders && isSignatureHeader(name))
+export async function passthrough(app: FastifyInstance, options: PassthroughPluginOptions): Promise<Forward> {
+  await app.register(replyFrom, { base: options.upstreamUrl, undici: options.upstream.pool as never, disableRequestLogging: true })
+  const { policy, metrics, timeoutMs } = options
   return async (request, reply) => {
-    const headers = forwardableHeaders(request.headers, dropped)
-    headers[options.subjectHeader] = (request.credential as Credential).subject
+    const credential = request.credential as Credential
     const started = performance.now()
     const observe = (status: string) => {
       const seconds = (performance.now() - started) / 1000
-      options.metrics.upstreamDuration.observe({ route: 'passthrough', status }, seconds)
+      metrics.upstreamDuration.observe({ route: 'passthrough', status }, seconds)
       request.upstreamSeconds = (request.upstreamSeconds ?? 0) + seconds
     }
-    try {
-      const res = await options.upstream.request({
-        method: request.method,
-        path: options.upstreamPrefix + request.url.slice(options.basePath.length),
-        headers,
-        body: request.body as Buffer | undefined,
-        timeoutMs: options.timeoutMs,
-      })
-      observe(String(res.status))
-      return reply.code(res.status).headers(relayableHeaders(res.headers)).send(res.body)
-    } catch (err) {
-      observe(err instanceof UpstreamError ? err.kind : 'error')
-      throw err instanceof UpstreamError ? upstreamFailure(err) : err
-    }
+    const body = request.body as Buffer | undefined
+    // Forwarded as received, but only if it means one thing: the backend parses it on its own.
+    parseJsonBody(body)
+    const scoped = credential.accounts !== undefined && request.route?.template.key === ACCOUNT_LIST_ROUTE
+    return reply.from(policy.upstreamPath(request.target), {
+      // The exact bytes received, never re-serialised; no body at all for an empty one.
+      body: body?.length ? body : null,
+      ...(body?.length ? { contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}),
+      rewriteRequestHeaders: (_request, computed) => ({ ...policy.headers(request.headers, credential.subject), ...(computed['content-length'] !== undefined ? { 'content-length': computed['content-length'] } : {}) }),
+      rewriteHeaders: (headers) => relayableHeaders(headers),
+      // Never retried: a passthrough may move money; the client retries with its idempotency key.
+      retryDelay: () => null,
+      timeout: timeoutMs,
+      onResponse: (_request, reply, res) => {
+        observe(String(res.statusCode))
+        if (!scoped || res.statusCode !== 200) return reply.send(res.stream)
+        void filtered(res.stream, credential).then(
+          (json) => reply.removeHeader('content-length').type('application/json; charset=utf-8').send(json),
+          (err: unknown) => reply.send(new GatewayError(ERRORS.upstreamNotJson, {}, { cause: err })),
+        )
+      },
+      onError: (reply, { error }) => {
+        const timedOut = (error as { statusCode?: number }).statusCode === 504
+        observe(timedOut ? 'timeout' : 'unavailable')
+        reply.send(new GatewayError(timedOut ? ERRORS.upstreamTimeout : ERRORS.upstreamUnavailable, {}, { cause: error }))
+      },
+    })
   }
 }
 
-/** Every path no other route takes. */
-export async function passthroughRoutes(app: FastifyInstance, { forward }: { forward: Forward }): Promise<void> {
-  app.all('/*', forward)
+async function filtered(stream: NodeJS.ReadableStream, credential: Credential): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return JSON.stringify(withinScope(JSON.parse(Buffer.concat(chunks).toString('utf8')), credential))
 }

@@ -3,8 +3,10 @@ import type { LoggerOptions } from 'pino'
 import authPlugin from '../plugins/auth.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
 import { mappedRoutes } from '../plugins/mapped-routes.js'
-import { createForward, passthroughRoutes } from '../plugins/passthrough.js'
+import { passthrough } from '../plugins/passthrough.js'
 import rawBodyPlugin from '../plugins/raw-body.js'
+import targetPlugin from '../plugins/target.js'
+import { passthroughPolicy } from './passthrough.js'
 import type { Authenticator } from './auth/authenticator.js'
 import type { GatewayConfig } from './config/load.js'
 import type { MappingSet } from './mapping/load.js'
@@ -21,27 +23,24 @@ export interface AppDeps {
   metrics: GatewayMetrics
   logger: LoggerOptions | false
   mappings: { readonly current: MappingSet }
-  /** Routes to register: every Network Link route when the OpenAPI document is loaded, else the mapped ones. */
-  routeKeys: Iterable<string>
   /** OpenAPI validators by route key (empty without the document). */
   validators: ReadonlyMap<string, OperationValidators>
   idempotency: IdempotencyStore
 }
 
-
 /**
- * The Network Link listener: errors in Network Link format everywhere, and
- * under the base path an authenticated context into which the route plugins
- * (mapped routes, passthrough) are registered.
+ * The Network Link listener: errors in Network Link format everywhere; every
+ * request's target parsed once and matched against the current mapping set,
+ * then authenticated, then answered by its mapping or passed through.
  */
-export async function buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys, validators, idempotency }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, authenticator, upstream, metrics, logger, mappings, validators, idempotency }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
     // One access-log line per request comes from the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.bodyLimit,
-    // Collateral ids are three UUIDs joined by dots (110 characters).
-    routerOptions: { maxParamLength: 512 },
+    // The query is parsed once, strictly, with the rest of the target (src/request/target.ts).
+    routerOptions: { querystringParser: () => ({}) },
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     clientErrorHandler,
@@ -55,9 +54,8 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
   })
   await app.register(errorsPlugin)
   drainOnClose(app)
-  const routeOf = routeLabels(config.server.basePath)
   app.addHook('onResponse', async (request, reply) => {
-    const route = routeOf(request.routeOptions.url)
+    const route = request.route?.template.path ?? 'unmatched'
     const key = request.identified?.credential.id
     const status = reply.statusCode
     metrics.requests.inc({ route, method: request.method, status })
@@ -77,51 +75,37 @@ export async function buildApp({ config, authenticator, upstream, metrics, logge
       'request',
     )
   })
-  await app.register(
-    async (networkLink) => {
-      await networkLink.register(rawBodyPlugin)
-      await networkLink.register(authPlugin, { authenticator, basePath: config.server.basePath })
-      const forward =
-        config.upstream.passthrough === undefined
-          ? undefined
-          : createForward({
-              upstream,
-              upstreamPrefix: config.upstream.passthrough,
-              basePath: config.server.basePath,
+  const passthroughPrefix = config.upstream.passthrough
+  await app.register(async (networkLink) => {
+    await networkLink.register(targetPlugin, { basePath: config.server.basePath, mappings, passthrough: passthroughPrefix !== undefined })
+    await networkLink.register(authPlugin, { authenticator })
+    await networkLink.register(rawBodyPlugin, { bodyLimit: config.server.bodyLimit })
+    const fallback =
+      passthroughPrefix === undefined
+        ? undefined
+        : await passthrough(networkLink, {
+            upstream,
+            upstreamUrl: config.upstream.url,
+            policy: passthroughPolicy({
+              prefix: passthroughPrefix,
               subjectHeader: config.upstream.subjectHeader,
+              forwardHeaders: config.upstream.forwardHeaders,
               forwardFbapiHeaders: config.upstream.forwardFbapiHeaders,
-              timeoutMs: config.upstream.timeoutMs,
-              metrics,
-            })
-      await networkLink.register(mappedRoutes, {
-        mappings,
-        routeKeys,
-        validators,
-        responseValidation: config.openapi?.responseValidation ?? 'off',
-        idempotency: { store: idempotency, waitMs: config.idempotency.lockMs },
-        metrics,
-        execute: { upstream, subjectHeader: config.upstream.subjectHeader },
-        ...(forward ? { fallback: forward } : {}),
-      })
-      if (forward) await networkLink.register(passthroughRoutes, { forward })
-    },
-    { prefix: config.server.basePath },
-  )
+            }),
+            timeoutMs: config.upstream.timeoutMs,
+            metrics,
+          })
+    await networkLink.register(mappedRoutes, {
+      validators,
+      responseValidation: config.openapi?.responseValidation ?? 'off',
+      idempotency: { store: idempotency, waitMs: config.idempotency.lockMs },
+      metrics,
+      upstream,
+      subjectHeader: config.upstream.subjectHeader,
+      ...(fallback ? { fallback } : {}),
+    })
+  })
   return app
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
-
-/** Fastify's route url (`/v2/accounts/:accountId`) as a Network Link template (`/accounts/{accountId}`): a bounded label. */
-function routeLabels(basePath: string): (url: string | undefined) => string {
-  const cache = new Map<string, string>()
-  return (url) => {
-    if (url === undefined) return 'unmatched'
-    let label = cache.get(url)
-    if (label === undefined) {
-      label = url.slice(url.startsWith(basePath) ? basePath.length : 0).replace(/:(\w+)/g, '{$1}') || '/'
-      cache.set(url, label)
-    }
-    return label
-  }
-}

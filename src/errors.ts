@@ -1,3 +1,7 @@
+import { MappingError } from './mapping/template.js'
+import { StoreUnavailableError } from './nonce/store.js'
+import { UpstreamError } from './upstream.js'
+
 /**
  * Every error the gateway answers with, in one catalogue (as Fastify's
  * lib/errors.js): status, Network Link `errorType`, `propertyName`,
@@ -19,7 +23,7 @@ export const ERROR_TYPES = [
 export type ErrorType = (typeof ERROR_TYPES)[number]
 export type RequestPart = 'params' | 'body' | 'querystring' | 'headers'
 /** What the refusal is about, for metrics: one counter per kind, labelled by reason. */
-export type ErrorKind = 'auth' | 'request' | 'route' | 'upstream' | 'mapping' | 'internal'
+export type ErrorKind = 'auth' | 'request' | 'route' | 'upstream' | 'mapping' | 'internal' | 'outbound'
 
 export interface ErrorSpec {
   status: number
@@ -61,7 +65,9 @@ export const ERRORS = {
 
   routeNotFound: { status: 404, errorType: 'not-found', kind: 'route', reason: 'no_route', message: 'Route not found' },
   dotSegment: { status: 400, errorType: 'bad-request', requestPart: 'params', kind: 'request', reason: 'dot_segment', message: 'Path must not contain "." or ".." segments' },
+  nonCanonicalTarget: { status: 400, errorType: 'bad-request', requestPart: 'params', kind: 'request', reason: 'non_canonical_target', message: 'Request target is not in canonical form' },
   malformedRequest: { status: 400, errorType: 'bad-request', kind: 'request', reason: 'malformed_http', message: 'Malformed HTTP request' },
+  requestTimeout: { status: 408, errorType: 'bad-request', kind: 'request', reason: 'request_timeout', message: 'Request not received in time' },
   headersTooLarge: { status: 431, errorType: 'bad-request', requestPart: 'headers', kind: 'request', reason: 'headers_too_large', message: 'Request headers too large' },
   bodyTooLarge: { status: 413, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'body_too_large', message: 'Request body too large' },
   invalidJson: { status: 400, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'invalid_json', message: 'Request body is not valid JSON' },
@@ -82,6 +88,12 @@ export const ERRORS = {
   backendError: { status: 400, errorType: 'bad-request', kind: 'upstream', reason: 'mapped_error', message: 'Request refused by the backend' },
   responseInvalid: { status: 502, errorType: 'internal-error', kind: 'mapping', reason: 'response_invalid', message: 'Backend answer does not conform to the Network Link schema' },
   mappingFailed: { status: 502, errorType: 'internal-error', kind: 'mapping', reason: 'mapping_failed', message: 'Backend answer could not be translated' },
+
+  outboundUnauthorized: { status: 401, errorType: 'unauthorized', propertyName: 'Authorization', requestPart: 'headers', kind: 'outbound', reason: 'unauthorized', message: 'Outbound calls need the gateway token (Authorization: Bearer …)' },
+  outboundMethod: { status: 405, errorType: 'bad-request', kind: 'outbound', reason: 'method', message: 'Method not forwarded to Fireblocks' },
+  outboundNotAllowed: { status: 403, errorType: 'bad-request', kind: 'outbound', reason: 'not_allowed', message: 'Endpoint not in the outbound allow-list' },
+  outboundUnavailable: { status: 502, errorType: 'internal-error', kind: 'outbound', reason: 'unavailable', message: 'Fireblocks unreachable' },
+  outboundTimeout: { status: 504, errorType: 'internal-error', kind: 'outbound', reason: 'timeout', message: 'Fireblocks did not answer in time' },
   internal: { status: 500, errorType: 'internal-error', kind: 'internal', reason: 'internal', message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>
 
@@ -113,4 +125,24 @@ export interface NetworkLinkError {
   errorType: ErrorType
   propertyName?: string
   requestPart?: RequestPart
+}
+
+/**
+ * Any error as the catalogue entry it is answered with: a store that cannot
+ * answer is a 503, a backend that failed a 502/504, a mapping that failed a
+ * 502 (`onMappingError` sees it first, to log which template), anything
+ * unexpected a 500 that keeps its cause for the log.
+ */
+export function toGatewayError(err: unknown, onMappingError?: (err: MappingError) => void): GatewayError {
+  if (err instanceof GatewayError) return err
+  if (err instanceof StoreUnavailableError) return new GatewayError(ERRORS.storeUnavailable, {}, { cause: err })
+  if (err instanceof UpstreamError) {
+    const spec = err.kind === 'timeout' ? ERRORS.upstreamTimeout : err.kind === 'too-large' ? ERRORS.upstreamTooLarge : ERRORS.upstreamUnavailable
+    return new GatewayError(spec, {}, { cause: err })
+  }
+  if (err instanceof MappingError) {
+    onMappingError?.(err)
+    return new GatewayError(ERRORS.mappingFailed, {}, { cause: err })
+  }
+  return new GatewayError(ERRORS.internal, {}, { cause: err })
 }

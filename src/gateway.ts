@@ -22,7 +22,7 @@ import { createRedisClient, type RedisClient } from './redis.js'
 import { Upstream } from './upstream.js'
 import { buildOutboundApp } from '../plugins/outbound.js'
 import type { Check } from '../plugins/ops.js'
-import { compileRouteTemplates, matchRoute } from './route-templates.js'
+import { RouteTable } from './route-table.js'
 
 /** A gateway built from its config: the app plus everything it holds open. */
 export interface Gateway {
@@ -48,7 +48,7 @@ export interface Gateway {
   close(): Promise<void>
 }
 
-export type ReloadResult = { ok: true; hash: string; restartNeeded: string[]; unregistered: string[] } | { ok: false; problems: Problem[] }
+export type ReloadResult = { ok: true; hash: string; restartNeeded: string[] } | { ok: false; problems: Problem[] }
 
 export interface GatewayOptions {
   logger?: LoggerOptions | false
@@ -62,10 +62,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // ioredis reports connection errors as events too; the stores turn failed commands into 503s.
   redis?.on('error', () => {})
   const metrics = options.metrics ?? createMetrics({ apiKeyLabel: config.metrics.apiKeyLabel })
-  const nonces = instrumentNonces(
-    redis ? new RedisNonceStore(redis, config.auth.nonceTtlMs) : new MemoryNonceStore({ ttlMs: config.auth.nonceTtlMs, maxEntries: config.auth.nonceMaxEntries }),
-    metrics,
-  )
+  const nonces = instrumentNonces(redis ? new RedisNonceStore(redis) : new MemoryNonceStore({ maxEntries: config.auth.nonceMaxEntries }), metrics)
   const sources: CredentialSource[] = config.auth.sources.map((source) =>
     instrumentSource(
       'redis' in source
@@ -84,19 +81,25 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     onCacheLookup: (hit) => metrics.credentialCache.inc({ result: hit ? 'hit' : 'miss' }),
   })
   const platform = platformSignature(config)
-  const authenticator = new Authenticator({ credentials, nonces, timestampWindowMs: config.auth.timestampWindowMs, ...(platform ? { platform } : {}) })
+  const authenticator = new Authenticator({
+    credentials,
+    nonces,
+    timestampWindowMs: config.auth.timestampWindowMs,
+    nonceTtlMs: config.auth.nonceTtlMs,
+    bodyLimit: config.server.bodyLimit,
+    base58BodyLimit: config.auth.base58BodyLimit,
+    ...(platform ? { platform } : {}),
+  })
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
   const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
   const mappings = { current: compileMappings(config, openapi) }
   const logger = options.logger ?? loggerOptions(config.logging)
-  // With the document, every Network Link route is registered up front, so a reload can map any of them.
-  const registered = new Set(openapi ? openapi.operations.keys() : mappings.current.routes.keys())
-  const validators = openapi ? compileValidators(openapi, registered) : new Map()
-  const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, routeKeys: registered, validators, idempotency })
+  const validators = openapi ? compileValidators(openapi, openapi.operations.keys()) : new Map()
+  const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, validators, idempotency })
   const outbound = config.outbound
     ? await buildOutboundApp({
         ...config.outbound,
-        allow: config.outbound.allow ? compileRouteTemplates(config.outbound.allow) : undefined,
+        allow: new RouteTable(config.outbound.allow),
         bodyLimit: config.server.bodyLimit,
         metrics,
         logger,
@@ -136,7 +139,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const hash = configHash(next, nextMappings)
       showHash(hash)
       metrics.reloads.inc({ result: 'success' })
-      return { ok: true, hash, restartNeeded, unregistered: [...nextMappings.routes.keys()].filter((key) => !registered.has(key)) }
+      return { ok: true, hash, restartNeeded }
     },
     async readiness() {
       const checks: Record<string, Check> = { config: { ok: true, detail: `hash ${configHash(loaded, mappings.current)}` } }
@@ -174,7 +177,7 @@ function configHash(config: GatewayConfig, mappings: MappingSet): string {
 }
 
 function instrumentNonces(store: NonceStore, metrics: GatewayMetrics): NonceStore {
-  return { kind: store.kind, claim: (scope, nonce) => timed(metrics, 'nonce', store.kind, () => store.claim(scope, nonce)) }
+  return { kind: store.kind, claim: (scope, nonce, ttlMs) => timed(metrics, 'nonce', store.kind, () => store.claim(scope, nonce, ttlMs)) }
 }
 
 function instrumentIdempotency(store: IdempotencyStore, metrics: GatewayMetrics): IdempotencyStore {
@@ -207,8 +210,7 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
 function platformSignature(config: GatewayConfig): PlatformSignature | undefined {
   const platform = config.auth.platform
   if (!platform) return undefined
-  const routes = compileRouteTemplates(platform.routes)
-  return { verifiers: platform.verifiers, requiredFor: (method, path) => matchRoute(routes, method, path) !== undefined }
+  return { verifiers: platform.verifiers, routes: new RouteTable(platform.routes) }
 }
 
 /**

@@ -13,6 +13,7 @@ const ERROR_COUNTERS = {
   nlgw_request_refusals_total: 'Requests refused as malformed, invalid or unroutable, by reason',
   nlgw_upstream_errors_total: 'Backend calls that failed or answered an error, by reason',
   nlgw_internal_errors_total: 'Mapping failures and unexpected gateway errors, by reason',
+  nlgw_outbound_refusals_total: 'Exchange to Fireblocks calls refused or failed by the gateway, by reason',
 } as const
 export type ErrorCounter = keyof typeof ERROR_COUNTERS
 
@@ -24,6 +25,7 @@ export const COUNTER_BY_KIND: Record<ErrorSpec['kind'], ErrorCounter> = {
   mapping: 'nlgw_internal_errors_total',
   upstream: 'nlgw_upstream_errors_total',
   internal: 'nlgw_internal_errors_total',
+  outbound: 'nlgw_outbound_refusals_total',
 }
 
 /** Sub-millisecond to seconds: a sidecar adds little, a backend may take long. */

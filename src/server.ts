@@ -66,7 +66,6 @@ async function main(): Promise<void> {
     else {
       log.info({ trigger, hash: result.hash }, 'config and mappings reloaded')
       if (result.restartNeeded.length) log.warn({ sections: result.restartNeeded }, 'these sections changed but take effect only after a restart')
-      if (result.unregistered.length) log.warn({ routes: result.unregistered }, 'newly mapped routes need a restart (load the OpenAPI document to register every route up front)')
     }
   }
   process.on('SIGHUP', () => reload('SIGHUP'))

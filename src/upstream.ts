@@ -1,5 +1,4 @@
 import { Pool } from 'undici'
-import { ERRORS, GatewayError } from './errors.js'
 import { isTimeout } from './http.js'
 
 /**
@@ -46,7 +45,8 @@ export interface UpstreamOptions {
 }
 
 export class Upstream implements UpstreamClient {
-  private readonly pool: Pool
+  /** The keep-alive pool; passthrough streams through it too (@fastify/reply-from). */
+  readonly pool: Pool
   private readonly maxResponseBytes: number
 
   constructor({ url, connections, connectTimeoutMs, maxResponseBytes = 16 << 20 }: UpstreamOptions) {
@@ -87,10 +87,4 @@ export class Upstream implements UpstreamClient {
   close(): Promise<void> {
     return this.pool.close()
   }
-}
-
-/** The Network Link answer to a failed upstream call: 504 on timeout, 502 otherwise. */
-export function upstreamFailure(err: UpstreamError): GatewayError {
-  const spec = err.kind === 'timeout' ? ERRORS.upstreamTimeout : err.kind === 'too-large' ? ERRORS.upstreamTooLarge : ERRORS.upstreamUnavailable
-  return new GatewayError(spec, {}, { cause: err })
 }

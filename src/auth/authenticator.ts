@@ -1,9 +1,10 @@
 import { CredentialRecordError } from '../credentials/sources.js'
 import type { Credential } from '../credentials/credential.js'
-import type { CredentialResolver } from '../credentials/resolver.js'
 import { ERRORS, GatewayError, type ErrorSpec } from '../errors.js'
-import { pathOf } from '../http.js'
 import { StoreUnavailableError, type NonceStore } from '../nonce/store.js'
+import type { RouteTable } from '../route-table.js'
+import { accountIdOf } from '../request/scope.js'
+import type { RequestTarget } from '../request/target.js'
 import { KeyError, SchemeError, buildMessage, type Verifier } from '../signing/index.js'
 
 /** Request headers as Node delivers them (lower-cased names). */
@@ -16,22 +17,40 @@ export interface Identified {
   nonce: string
   signature: string
   platformSignature: string
+  /** The most body bytes this caller's scheme may make the gateway pre-encode before its signature is known. */
+  bodyLimit: number
 }
 
 /** Off-exchange routes also carry Fireblocks' own signature (SPEC-README, "platform signature"). */
 export interface PlatformSignature {
   /** One per configured Fireblocks key: any may verify, so keys can be rotated. */
   verifiers: readonly Verifier[]
-  requiredFor(method: string, path: string): boolean
+  /** The routes that require it, matched on the canonical target's decoded segments. */
+  routes: RouteTable
 }
 
 export interface AuthenticatorOptions {
   credentials: CredentialResolver
   nonces: NonceStore
   timestampWindowMs: number
+  /** A nonce is remembered at least this long after it is accepted (0: only as long as its timestamp is acceptable). */
+  nonceTtlMs?: number
+  /** `server.bodyLimit`, and the lower bound for schemes with a super-linear pre-encoding (base58). */
+  bodyLimit: number
+  base58BodyLimit: number
   platform?: PlatformSignature
   now?: () => number
 }
+
+interface CredentialResolver {
+  resolve(apiKey: string): Promise<Credential | undefined>
+}
+
+/**
+ * A nonce outlives the moment its timestamp stops being acceptable by this
+ * much: clocks of replicas that share Redis may disagree by up to this.
+ */
+export const NONCE_MARGIN_MS = 5_000
 
 const MAX_API_KEY = 256
 const NONCE = /^[\x21-\x7e]{1,128}$/
@@ -45,9 +64,13 @@ function single(value: string | string[] | undefined): string {
  * The authentication pipeline, cheapest checks first:
  *   identify(): headers present and well-formed → timestamp window → credential
  *     (unknown or disabled key refused before any cryptography; needs no body);
- *   verify():   signature over the raw target and raw body → Fireblocks'
- *     platform signature where required → nonce recorded → account scope.
- * Nothing is written to a store until the signature has been verified.
+ *   verify():   timestamp window again (the body may have taken a while) →
+ *     signature over the target as received and the raw body → Fireblocks'
+ *     platform signature where required → nonce recorded until its timestamp
+ *     expires → account scope.
+ * Every decision about the target reads the canonical RequestTarget; the
+ * signature alone reads its `endpoint` (the bytes as sent). Nothing is written
+ * to a store until the signature has been verified.
  */
 export class Authenticator {
   private readonly now: () => number
@@ -74,40 +97,55 @@ export class Authenticator {
     if (timestamp === '') throw new GatewayError(ERRORS.missingTimestamp)
     if (!NONCE.test(nonce)) throw new GatewayError(ERRORS.malformedNonce)
     if (!TIMESTAMP.test(timestamp)) throw new GatewayError(ERRORS.malformedTimestamp)
-    if (Math.abs(this.now() - Number(timestamp)) > this.options.timestampWindowMs) throw new GatewayError(ERRORS.staleTimestamp)
+    this.checkWindow(timestamp)
     if (apiKey.length > MAX_API_KEY) throw new GatewayError(ERRORS.unknownApiKey)
 
     const credential = await this.lookup(apiKey)
     if (credential === undefined) throw new GatewayError(ERRORS.unknownApiKey)
     if (!credential.enabled) throw new GatewayError(ERRORS.disabledApiKey)
-    return { credential, timestamp, nonce, signature, platformSignature: single(headers['x-fb-platform-signature']) }
+    const { bodyLimit, base58BodyLimit } = this.options
+    return {
+      credential,
+      timestamp,
+      nonce,
+      signature,
+      platformSignature: single(headers['x-fb-platform-signature']),
+      bodyLimit: credential.verifier.scheme.preEncoding === 'base58' ? Math.min(bodyLimit, base58BodyLimit) : bodyLimit,
+    }
   }
 
-  /**
-   * `endpoint` is the request target as received minus the base path; `body`
-   * the raw bytes as received. `accountId` is checked against the credential's
-   * account scope once the caller is proven.
-   */
-  async verify(identified: Identified, method: string, endpoint: string, body: Buffer | undefined, accountId?: string): Promise<void> {
+  /** `body` is the raw bytes as received. */
+  async verify(identified: Identified, method: string, target: RequestTarget, body: Buffer | undefined): Promise<void> {
     const { credential, timestamp, nonce, signature, platformSignature } = identified
-    const message = buildMessage({ timestamp, nonce, method, endpoint, body })
+    const now = this.checkWindow(timestamp)
+    const message = buildMessage({ timestamp, nonce, method, endpoint: target.endpoint, body })
     const outcome = credential.verifier.verify(message, signature)
     if (outcome !== 'valid') throw new GatewayError(ERRORS.badSignature, {}, { cause: outcome })
     const platform = this.platform
-    if (platform?.requiredFor(method, pathOf(endpoint))) {
+    if (platform?.routes.match(method, target.segments)) {
       if (platformSignature === '') throw new GatewayError(ERRORS.missingPlatformSignature)
       if (!platform.verifiers.some((v) => v.verify(message, platformSignature) === 'valid')) throw new GatewayError(ERRORS.badPlatformSignature)
     }
+    // Remembered for as long as this timestamp could be accepted again, wherever the clock is within the margin.
+    const retainMs = Math.max(Number(timestamp) + this.options.timestampWindowMs + NONCE_MARGIN_MS - now, this.options.nonceTtlMs ?? 0)
     let fresh: boolean
     try {
-      fresh = await this.options.nonces.claim(credential.id, nonce)
+      fresh = await this.options.nonces.claim(credential.id, nonce, retainMs)
     } catch (err) {
       throw storeError(err)
     }
     if (!fresh) throw new GatewayError(ERRORS.replayedNonce)
+    const accountId = accountIdOf(target)
     if (accountId !== undefined && credential.accounts !== undefined && !credential.accounts.has(accountId)) {
       throw new GatewayError(ERRORS.accountNotPermitted)
     }
+  }
+
+  /** |now − timestamp| within the window, both directions; returns now. */
+  private checkWindow(timestamp: string): number {
+    const now = this.now()
+    if (Math.abs(now - Number(timestamp)) > this.options.timestampWindowMs) throw new GatewayError(ERRORS.staleTimestamp)
+    return now
   }
 
   private async lookup(apiKey: string): Promise<Credential | undefined> {

@@ -31,11 +31,14 @@ export interface GatewayConfig {
   auth: {
     scheme: SigningScheme
     timestampWindowMs: number
+    /** Minimum retention of an accepted nonce; by default a nonce is kept while its timestamp is acceptable. */
     nonceTtlMs: number
     nonceMaxEntries: number
+    /** Body limit for credentials whose pre-encoding is base58 (super-linear in the body size). */
+    base58BodyLimit: number
     credentials: ReadonlyMap<string, Credential>
     sources: Array<{ redis: { prefix: string } } | { http: { url: string; timeoutMs: number; headers: Record<string, string> } }>
-    cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number }
+    cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number; maxUnknown: number }
     /** Fireblocks' platform signature, verified on these routes with any of these keys. */
     platform?: { verifiers: Verifier[]; routes: string[] }
   }
@@ -46,6 +49,8 @@ export interface GatewayConfig {
     connections: number
     subjectHeader: string
     forwardFbapiHeaders: boolean
+    /** Request headers passthrough forwards besides its default allow-list. */
+    forwardHeaders: string[]
     passthrough?: string
     /** GET this path on the backend for /readyz (any answer below 500 is ready). */
     readinessPath?: string
@@ -64,8 +69,10 @@ export interface GatewayConfig {
     retries: number
     /** Sign the base URL's path prefix too (default: the endpoint without it, as inbound). */
     signBasePath: boolean
-    /** `METHOD /path/{param}` templates the backend may call; all when absent. */
-    allow?: string[]
+    /** `METHOD /path/{param}` templates the backend may call; nothing else is forwarded. */
+    allow: string[]
+    /** The bearer token the backend must present; required unless the listener is on loopback. */
+    token?: string
   }
   /** Stored responses are kept `ttlMs`; a request holds its key at most `lockMs` while it runs. */
   idempotency: { ttlMs: number; lockMs: number; maxEntries: number }
@@ -86,7 +93,7 @@ const validateCredentials = compileSchema(credentialsFileSchema)
  * Environment variables that override config keys (the contract in README).
  * `section` ones apply only when the file has the section they belong to.
  */
-const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path' | 'boolean', 'section'?]> = [
+const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path' | 'boolean' | 'secret', 'section'?]> = [
   ['HOST', ['server', 'host'], 'string'],
   ['PORT', ['server', 'port'], 'port'],
   ['METRICS_HOST', ['metrics', 'host'], 'string'],
@@ -101,6 +108,8 @@ const ENV_OVERRIDES: Array<[string, string[], 'string' | 'port' | 'path' | 'bool
   ['OUTBOUND_HOST', ['outbound', 'host'], 'string', 'section'],
   ['OUTBOUND_PORT', ['outbound', 'port'], 'port', 'section'],
   ['FIREBLOCKS_BASE_URL', ['outbound', 'target'], 'string', 'section'],
+  // A secret stays in the environment: the config refers to the variable, never holds its value.
+  ['NLGW_OUTBOUND_TOKEN', ['outbound', 'token'], 'secret', 'section'],
 ]
 
 function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): void {
@@ -115,7 +124,8 @@ function applyEnv(value: Json, env: NodeJS.ProcessEnv, problems: Problem[]): voi
     const parents = path.slice(0, -1)
     if (only === 'section' && parents.reduce<Json | undefined>((node, key) => node?.[key] as Json | undefined, value) === undefined) continue
     for (const key of parents) target = (target[key] ??= {}) as Json
-    target[path.at(-1) as string] = kind === 'port' ? Number(raw) : kind === 'path' ? resolve(raw) : kind === 'boolean' ? /^(1|true|yes|on)$/i.test(raw) : raw
+    target[path.at(-1) as string] =
+      kind === 'port' ? Number(raw) : kind === 'path' ? resolve(raw) : kind === 'boolean' ? /^(1|true|yes|on)$/i.test(raw) : kind === 'secret' ? { env: name } : raw
   }
 }
 
@@ -133,12 +143,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const auth = section(value, 'auth')
   const scheme = auth.scheme as SigningScheme
   const timestampWindowMs = parseDuration(auth.timestampWindow as string, 300_000)
-  const nonceTtlMs = parseDuration(auth.nonceTtl as string, 2 * timestampWindowMs)
-  if (nonceTtlMs < 2 * timestampWindowMs) {
-    // A nonce must outlive every moment at which its timestamp is still acceptable:
-    // a request stamped up to one window ahead stays replayable for two windows.
-    problems.push(doc.problem(['auth', 'nonceTtl'], `must be at least twice auth.timestampWindow (${2 * timestampWindowMs} ms)`))
-  }
+  const nonceTtlMs = parseDuration(auth.nonceTtl as string, 0)
   const credentials = new Map<string, Credential>()
   const sources: GatewayConfig['auth']['sources'] = []
   ;(auth.credentials as Json[]).forEach((source, index) => {
@@ -194,12 +199,14 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       timestampWindowMs,
       nonceTtlMs,
       nonceMaxEntries: (section(auth, 'nonceStore').maxEntries as number) ?? 200_000,
+      base58BodyLimit: (auth.base58BodyLimit as number | undefined) ?? 8192,
       credentials,
       sources,
       cache: {
         ttlMs: parseDuration(cache.ttl as string, 60_000),
         negativeTtlMs: parseDuration(cache.negativeTtl as string, 5_000),
         maxEntries: (cache.maxEntries as number) ?? 10_000,
+        maxUnknown: (cache.maxUnknown as number) ?? 10_000,
       },
       ...(platform ? { platform } : {}),
     },
@@ -210,6 +217,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       connections: (upstream.connections as number) ?? 128,
       subjectHeader: ((upstream.subjectHeader as string) ?? 'x-nlgw-subject').toLowerCase(),
       forwardFbapiHeaders: (upstream.forwardFbapiHeaders as boolean) ?? false,
+      forwardHeaders: ((upstream.forwardHeaders as string[] | undefined) ?? []).map((name) => name.toLowerCase()),
       ...(typeof upstream.passthrough === 'string' ? { passthrough: upstream.passthrough } : {}),
       ...(typeof upstream.readinessPath === 'string' ? { readinessPath: upstream.readinessPath } : {}),
     },
@@ -265,9 +273,23 @@ function loadOutbound(doc: SourceDocument, raw: Json, baseDir: string, env: Node
     if (err instanceof SchemeError) err.problems.forEach((p) => problems.push(doc.problem(['outbound', 'scheme', p.field], p.message)))
     else problems.push(doc.problem(['outbound', 'key'], (err as Error).message))
   }
+  let token: string | undefined
+  if (raw.token !== undefined) {
+    try {
+      token = readRef(raw.token as Json, baseDir, env).trim()
+      if (token.length < 16) problems.push(doc.problem(['outbound', 'token'], 'the token must be at least 16 characters'))
+    } catch (err) {
+      problems.push(doc.problem(['outbound', 'token'], (err as Error).message))
+    }
+  }
+  const host = (raw.host as string | undefined) ?? '127.0.0.1'
+  if (token === undefined && raw.token === undefined && !isLoopback(host)) {
+    // Anyone who reaches the listener could have the exchange's key sign for them.
+    problems.push(doc.problem(['outbound', 'host'], `listening on ${host} needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)`))
+  }
   if (!signer) return undefined
   return {
-    host: (raw.host as string | undefined) ?? '127.0.0.1',
+    host,
     port: (raw.port as number | undefined) ?? 8100,
     target: (raw.target as string).replace(/\/$/, ''),
     apiKey,
@@ -275,8 +297,14 @@ function loadOutbound(doc: SourceDocument, raw: Json, baseDir: string, env: Node
     timeoutMs: parseDuration(raw.timeout as string | undefined, 10_000),
     retries: (raw.retries as number | undefined) ?? 2,
     signBasePath: (raw.signBasePath as boolean | undefined) ?? false,
-    ...(raw.allow ? { allow: raw.allow as string[] } : {}),
+    allow: raw.allow as string[],
+    ...(token !== undefined ? { token } : {}),
   }
+}
+
+/** A host that only this machine (or pod) reaches. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 function readRef(ref: Json, baseDir: string, env: NodeJS.ProcessEnv): string {

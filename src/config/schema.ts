@@ -54,6 +54,7 @@ export const configSchema = object(
         timestampWindow: DURATION,
         nonceTtl: DURATION,
         nonceStore: object({ maxEntries: { type: 'integer', minimum: 1 } }),
+        base58BodyLimit: { type: 'integer', minimum: 1024, maximum: 16777216 },
         credentials: {
           type: 'array',
           minItems: 1,
@@ -74,7 +75,7 @@ export const configSchema = object(
             ],
           },
         },
-        credentialCache: object({ ttl: DURATION, negativeTtl: DURATION, maxEntries: { type: 'integer', minimum: 1 } }),
+        credentialCache: object({ ttl: DURATION, negativeTtl: DURATION, maxEntries: { type: 'integer', minimum: 1 }, maxUnknown: { type: 'integer', minimum: 1 } }),
         platformSignature: object(
           {
             enabled: { type: 'boolean' },
@@ -98,6 +99,7 @@ export const configSchema = object(
         connections: { type: 'integer', minimum: 1 },
         subjectHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$' },
         forwardFbapiHeaders: { type: 'boolean' },
+        forwardHeaders: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9-]+$' }, 'x-message': 'must be a list of header names' },
         passthrough: { type: 'string', pattern: '^(/[^/?#]+)*$' },
         readinessPath: { type: 'string', pattern: '^/' },
       },
@@ -115,9 +117,14 @@ export const configSchema = object(
         timeout: DURATION,
         retries: { type: 'integer', minimum: 0, maximum: 5 },
         signBasePath: { type: 'boolean' },
-        allow: { type: 'array', items: { type: 'string', pattern: '^(GET|POST|PUT|PATCH|DELETE) /\\S*$' } },
+        allow: {
+          type: 'array',
+          items: { type: 'string', pattern: '^(\\*|GET|POST|PUT|PATCH|DELETE) /\\S*$' },
+          'x-message': 'must list the Fireblocks endpoints the backend may call, e.g. ["POST /collateral/settlements", "GET /collateral/**"]',
+        },
+        token: SECRET_REF,
       },
-      ['target', 'apiKey', 'scheme', 'key'],
+      ['target', 'apiKey', 'scheme', 'key', 'allow'],
     ),
     idempotency: object({ ttl: DURATION, lock: DURATION, maxEntries: { type: 'integer', minimum: 1 } }),
     openapi: object({ file: { type: 'string', minLength: 1 }, responseValidation: { enum: ['off', 'report', 'enforce'] } }),

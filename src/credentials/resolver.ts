@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../nonce/store.js'
 import type { SigningScheme } from '../signing/index.js'
 import { TtlCache } from './cache.js'
 import { buildCredential, type Credential } from './credential.js'
@@ -9,7 +10,14 @@ export interface ResolverOptions {
   /** Redis / HTTP sources, tried in order on a cache miss. */
   sources: readonly CredentialSource[]
   defaultScheme: SigningScheme
-  cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number }
+  /**
+   * Known keys and unknown keys are cached apart, each with its own bound, so
+   * a flood of made-up keys can neither evict a known one nor reach the
+   * sources more than once per key and `negativeTtlMs`.
+   */
+  cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number; maxUnknown: number }
+  /** Lookups in flight at once; beyond that a new key is refused (503) rather than queued. */
+  maxLookups?: number
   onCacheLookup?: (hit: boolean) => void
 }
 
@@ -19,25 +27,32 @@ export interface ResolverOptions {
  * lookup. Keys are parsed into verifiers once per cache fill.
  */
 export class CredentialResolver {
-  private readonly cache: TtlCache<Credential | null>
+  private readonly known: TtlCache<Credential>
+  private readonly unknown: TtlCache<true>
   private readonly inflight = new Map<string, Promise<Credential | undefined>>()
 
   constructor(private readonly options: ResolverOptions) {
-    this.cache = new TtlCache(options.cache.maxEntries)
+    this.known = new TtlCache(options.cache.maxEntries)
+    this.unknown = new TtlCache(options.cache.maxUnknown)
   }
 
   get cachedEntries(): number {
-    return this.cache.size
+    return this.known.size
+  }
+
+  get cachedUnknown(): number {
+    return this.unknown.size
   }
 
   async resolve(apiKey: string): Promise<Credential | undefined> {
     const fixed = this.options.fixed.get(apiKey)
     if (fixed !== undefined || this.options.sources.length === 0) return fixed
-    const cached = this.cache.get(apiKey)
-    this.options.onCacheLookup?.(cached !== undefined)
-    if (cached !== undefined) return cached.value ?? undefined
+    const hit = this.known.get(apiKey)?.value ?? (this.unknown.get(apiKey) ? null : undefined)
+    this.options.onCacheLookup?.(hit !== undefined)
+    if (hit !== undefined) return hit ?? undefined
     let pending = this.inflight.get(apiKey)
     if (pending === undefined) {
+      if (this.inflight.size >= (this.options.maxLookups ?? 64)) throw new StoreUnavailableError('too many credential lookups in flight')
       pending = this.fetch(apiKey).finally(() => this.inflight.delete(apiKey))
       this.inflight.set(apiKey, pending)
     }
@@ -47,7 +62,8 @@ export class CredentialResolver {
   /** A reload's credential files replace the old ones at once; cached lookups are forgotten. */
   replaceFixed(fixed: ReadonlyMap<string, Credential>): void {
     this.options.fixed = fixed
-    this.cache.clear()
+    this.known.clear()
+    this.unknown.clear()
   }
 
   private async fetch(apiKey: string): Promise<Credential | undefined> {
@@ -56,11 +72,11 @@ export class CredentialResolver {
       const record = await source.lookup(apiKey)
       if (record !== undefined) {
         const credential = buildCredential(apiKey, record, defaultScheme)
-        this.cache.set(apiKey, credential, cache.ttlMs)
+        this.known.set(apiKey, credential, cache.ttlMs)
         return credential
       }
     }
-    this.cache.set(apiKey, null, cache.negativeTtlMs)
+    this.unknown.set(apiKey, true, cache.negativeTtlMs)
     return undefined
   }
 }

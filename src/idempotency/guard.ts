@@ -24,8 +24,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
-export function fingerprint(method: string, target: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${target}\n${canonicalJson(body)}`).digest('base64url')
+/** One request, whatever its spelling: method, canonical path, decoded query and body value. */
+export function fingerprint(method: string, path: string, query: Readonly<Record<string, string>>, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(query)}\n${canonicalJson(body)}`).digest('base64url')
 }
 
 export async function runOnce(

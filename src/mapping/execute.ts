@@ -4,8 +4,8 @@
  * the Network Link answer. Framework-free: the plugin supplies the request
  * values and sends the result.
  */
-import { ERRORS, GatewayError, type ErrorType, type RequestPart } from '../errors.js'
-import { UpstreamError, upstreamFailure, type UpstreamClient } from '../upstream.js'
+import { ERRORS, GatewayError, toGatewayError, type ErrorType, type RequestPart } from '../errors.js'
+import { UpstreamError, type UpstreamClient } from '../upstream.js'
 import { parseJson, stringifyJson } from './json.js'
 import { PathValueError, type CompiledCall, type CompiledRoute } from './route.js'
 import { MappingError, truthy, type Scope } from './template.js'
@@ -138,7 +138,7 @@ async function send(
     res = await options.upstream.request({ method: call.method, path, headers, body, timeoutMs: call.timeoutMs })
   } catch (err) {
     options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000)
-    throw err instanceof UpstreamError ? upstreamFailure(err) : err
+    throw toGatewayError(err)
   }
   options.onUpstream?.(String(res.status), (performance.now() - started) / 1000)
   if (res.body.length === 0) return { status: res.status, body: undefined }

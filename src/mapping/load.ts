@@ -5,6 +5,7 @@ import { parseDuration } from '../config/duration.js'
 import { ConfigError, suggest, type Problem } from '../config/problems.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
 import { SourceDocument } from '../config/yaml.js'
+import { RouteTable, routeKey, splitRouteKey } from '../route-table.js'
 import { compileRoute, routeParams, type CompiledRoute, type RouteDefaults } from './route.js'
 import { mappingFileSchema } from './schema.js'
 
@@ -12,6 +13,8 @@ import { mappingFileSchema } from './schema.js'
 export interface MappingSet {
   /** `METHOD /path/{param}` → route. */
   routes: ReadonlyMap<string, CompiledRoute>
+  /** Requests are matched here: the mapped routes and every Network Link route the OpenAPI document names. */
+  table: RouteTable
   /** Digest of the files' contents. */
   hash: string
   files: string[]
@@ -24,8 +27,6 @@ export interface MappingOptions extends Omit<RouteDefaults, 'timeoutMs' | 'exact
 }
 
 const validateFile = compileSchema(mappingFileSchema)
-
-export const routeKey = (method: string, path: string): string => `${method.toUpperCase()} ${path}`
 
 /** Files named directly, and every .yaml / .yml file of a named directory (sorted). */
 export function mappingFiles(entries: readonly string[], baseDir: string): string[] {
@@ -75,7 +76,7 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
       errors: (value.defaults?.errors as unknown[] | undefined) ?? [],
     }
     value.routes.forEach((raw, index) => {
-      const [method, path] = (raw.route as string).split(' ') as [string, string]
+      const { method, path } = splitRouteKey(raw.route as string)
       const key = routeKey(method, path)
       if (options.knownRoutes && !options.knownRoutes.has(key)) {
         const hint = suggest(key, options.knownRoutes)
@@ -93,5 +94,5 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
     })
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { routes, hash: hash.digest('hex'), files: [...files] }
+  return { routes, table: new RouteTable(new Set([...routes.keys(), ...(options.knownRoutes ?? [])])), hash: hash.digest('hex'), files: [...files] }
 }

@@ -22,10 +22,21 @@ export interface PageQuery {
 }
 
 export const DEFAULT_LIMIT = 10
+/** The spec's PaginationLimit: an integer from 1 to 200. */
+export const MAX_LIMIT = 200
 
-/** SPEC-README: `startingAfter` and `endingBefore` are mutually exclusive. */
+/**
+ * SPEC-README: `startingAfter` and `endingBefore` are mutually exclusive; and
+ * `limit`, as text or already coerced, is an integer in the spec's range (this
+ * holds without the OpenAPI document too: -1 or "abc" must not make a page).
+ */
 export function checkCursors(query: PageQuery): void {
   if (query.startingAfter !== undefined && query.endingBefore !== undefined) throw new GatewayError(ERRORS.paginationConflict)
+  if (query.limit === undefined) return
+  const limit = typeof query.limit === 'number' ? query.limit : /^\d{1,4}$/.test(String(query.limit)) ? Number(query.limit) : NaN
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new GatewayError(ERRORS.requestInvalid, { message: `Request schema validation error: /limit must be an integer from 1 to ${MAX_LIMIT}`, propertyName: '/limit', requestPart: 'querystring' })
+  }
 }
 
 export function paginate(body: unknown, spec: PaginateSpec, query: PageQuery, at: string): unknown {

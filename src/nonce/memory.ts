@@ -1,16 +1,18 @@
 import { StoreUnavailableError, type NonceStore } from './store.js'
 
 export interface MemoryNonceStoreOptions {
-  ttlMs: number
   /** Refuse (fail closed) rather than forget an unexpired nonce when full. */
   maxEntries: number
   now?: () => number
 }
 
 /**
- * The embedded, single-instance store. Every entry lives for the same TTL, so
- * arrival order is expiry order: a queue holds keys in that order and each
- * claim drops the expired ones from its head, O(1) amortised, no timers.
+ * The embedded, single-instance store. A queue holds keys in arrival order and
+ * each claim drops expired ones from its head, O(1) amortised, no timers.
+ * Retentions differ per nonce (they follow each request's timestamp), so an
+ * entry's expiry is raised to the one before it: the queue stays in expiry
+ * order and a nonce is only ever kept longer than asked, never shorter; the
+ * excess is bounded by the spread of retentions (two timestamp windows).
  * (Iterating a Map from its start instead would walk over every deleted
  * entry V8 has not compacted yet: quadratic under load.) Memory is bounded by
  * `maxEntries`; when that many nonces are live the store refuses new ones
@@ -22,12 +24,10 @@ export class MemoryNonceStore implements NonceStore {
   private keys: string[] = []
   private expiries: number[] = []
   private head = 0
-  private readonly ttlMs: number
   private readonly maxEntries: number
   private readonly now: () => number
 
-  constructor({ ttlMs, maxEntries, now = Date.now }: MemoryNonceStoreOptions) {
-    this.ttlMs = ttlMs
+  constructor({ maxEntries, now = Date.now }: MemoryNonceStoreOptions) {
     this.maxEntries = maxEntries
     this.now = now
   }
@@ -36,7 +36,7 @@ export class MemoryNonceStore implements NonceStore {
     return this.live.size
   }
 
-  async claim(scope: string, nonce: string): Promise<boolean> {
+  async claim(scope: string, nonce: string, ttlMs: number): Promise<boolean> {
     const now = this.now()
     this.expire(now)
     const key = `${scope}\n${nonce}`
@@ -46,7 +46,7 @@ export class MemoryNonceStore implements NonceStore {
     }
     this.live.add(key)
     this.keys.push(key)
-    this.expiries.push(now + this.ttlMs)
+    this.expiries.push(Math.max(now + ttlMs, this.expiries[this.expiries.length - 1] ?? 0))
     return true
   }
 

@@ -1,7 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { ERRORS, GatewayError, type RequestPart } from '../errors.js'
-import { checkCursors, type PageQuery } from '../mapping/paginate.js'
 import type { OpenApiDocument, Operation } from './document.js'
 
 /**
@@ -48,13 +47,11 @@ export function compileValidators(doc: OpenApiDocument, keys: Iterable<string>):
     const query = operation.query ? text.compile(operation.query) : undefined
     const body = operation.body ? json.compile(operation.body) : undefined
     const response: ValidateFunction | undefined = operation.response ? json.compile(operation.response) : undefined
-    const cursors = operation.queryNames.includes('startingAfter') && operation.queryNames.includes('endingBefore')
     out.set(key, {
       operation,
       request(p, q, b) {
         if (params && !params(p)) throw refusal(params.errors?.[0] as ErrorObject, 'params')
         if (query && !query(q)) throw refusal(query.errors?.[0] as ErrorObject, 'querystring')
-        if (cursors) checkCursors(q as PageQuery)
         if (b === undefined) {
           if (operation.bodyRequired) throw new GatewayError(ERRORS.requestSchemaInvalid, { message: 'Request schema validation error: a JSON body is required', requestPart: 'body' })
         } else if (body && !body(b)) throw refusal(body.errors?.[0] as ErrorObject, 'body')

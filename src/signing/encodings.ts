@@ -29,16 +29,42 @@ function encodeText(encoding: TextEncoding, bytes: Buffer): string {
   }
 }
 
+/** The bytes `encodeURIComponent` leaves as they are: A–Z a–z 0–9 - _ . ! ~ * ' ( ) */
+const URI_COMPONENT = new Uint8Array(256)
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()") URI_COMPONENT[c.charCodeAt(0)] = 1
+const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1')
+
 /**
- * Applies a pre-encoding to the UTF-8 message: the bytes that are actually signed.
- * `url-encoded` is `encodeURIComponent` over the message text, as the validator does.
+ * `encodeURIComponent` over bytes rather than text: for UTF-8 input the same
+ * output as the validator's `encodeURIComponent(message)`, and every other
+ * byte escaped as itself, so two different bodies never pre-encode alike
+ * (decoding to text first would turn every invalid byte into U+FFFD).
  */
+function percentEncode(bytes: Buffer): Buffer {
+  let escaped = 0
+  for (let i = 0; i < bytes.length; i++) if (URI_COMPONENT[bytes[i] as number] === 0) escaped++
+  if (escaped === 0) return bytes
+  const out = Buffer.allocUnsafe(bytes.length + 2 * escaped)
+  let j = 0
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number
+    if (URI_COMPONENT[b] === 1) out[j++] = b
+    else {
+      out[j++] = 0x25
+      out[j++] = HEX_DIGITS[b >> 4] as number
+      out[j++] = HEX_DIGITS[b & 15] as number
+    }
+  }
+  return out
+}
+
+/** Applies a pre-encoding to the message bytes: the bytes that are actually signed. */
 export function preEncode(encoding: PreEncoding, message: Buffer): Buffer {
   switch (encoding) {
     case 'plain':
       return message
     case 'url-encoded':
-      return Buffer.from(encodeURIComponent(message.toString('utf8')), 'latin1')
+      return percentEncode(message)
     default:
       return Buffer.from(encodeText(encoding, message), 'latin1')
   }

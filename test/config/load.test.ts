@@ -45,7 +45,9 @@ t.test('a valid config loads with defaults and environment overrides', async (t)
   t.same(config.redis, { url: 'redis://127.0.0.1:6399', commandTimeoutMs: 1000 })
   t.equal(config.logging.level, 'warn')
   t.equal(config.auth.timestampWindowMs, 300_000)
-  t.equal(config.auth.nonceTtlMs, 600_000, 'nonce TTL defaults to twice the window')
+  t.equal(config.auth.nonceTtlMs, 0, 'no minimum nonce retention: a nonce is kept while its timestamp is acceptable')
+  t.equal(config.auth.base58BodyLimit, 8192)
+  t.same(config.auth.cache, { ttlMs: 60_000, negativeTtlMs: 5_000, maxEntries: 10_000, maxUnknown: 10_000 })
   t.equal(config.upstream.subjectHeader, 'x-nlgw-subject')
   t.equal(config.auth.credentials.get('key-1')?.id, 'fireblocks')
   t.match(config.hash, /^[0-9a-f]{64}$/)
@@ -111,9 +113,29 @@ t.test('credentials: inline secrets refused, missing env named, wrong key kinds 
   t.equal(found.length, 5)
 })
 
-t.test('the nonce TTL must cover two timestamp windows', async (t) => {
+t.test('auth.nonceTtl is a minimum retention; outbound listeners off loopback need a token', async (t) => {
   const file = write({ 'gateway.yaml': valid.replace('  credentials:', '  timestampWindow: 5m\n  nonceTtl: 6m\n  credentials:'), 'credentials.yaml': creds })
-  t.same(problems(file, { NL_SECRET: 's' }), ['gateway.yaml:6:13: auth.nonceTtl: must be at least twice auth.timestampWindow (600000 ms)'])
+  t.equal(loadConfig(file, { NL_SECRET: 's' }).auth.nonceTtlMs, 360_000)
+
+  const outbound = (extra: string) =>
+    write({
+      'gateway.yaml': `${valid}outbound:\n  target: http://127.0.0.1:9/v1\n  apiKey: k\n  scheme: { algorithm: hmac, hash: sha256, preEncoding: plain, postEncoding: base64 }\n  key: { env: NL_SECRET }\n${extra}`,
+      'credentials.yaml': creds,
+    })
+  t.same(problems(outbound('  host: 0.0.0.0\n')), [
+    'gateway.yaml:10:3: outbound: missing required key "allow"',
+  ], 'the allow-list is required: nothing is forwarded by default')
+  t.same(problems(outbound('  host: 0.0.0.0\n  allow: ["GET /collateral/**"]\n'), { NL_SECRET: 's' }), [
+    'gateway.yaml:14:9: outbound.host: listening on 0.0.0.0 needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)',
+  ])
+  t.same(problems(outbound('  allow: ["GET /collateral/**"]\n'), { NL_SECRET: 's', OUTBOUND_HOST: '10.0.0.5' }).map((p) => p.replace(/:\d+:\d+:/, ':')), [
+    'gateway.yaml: outbound.host: listening on 10.0.0.5 needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)',
+  ], 'OUTBOUND_HOST is checked the same way')
+  t.same(problems(outbound('  host: 0.0.0.0\n  allow: ["GET /collateral/**"]\n  token: { env: TOKEN }\n'), { NL_SECRET: 's', TOKEN: 'short' }), [
+    'gateway.yaml:16:10: outbound.token: the token must be at least 16 characters',
+  ])
+  const loaded = loadConfig(outbound('  host: 0.0.0.0\n  allow: ["GET /collateral/**"]\n'), { NL_SECRET: 's', NLGW_OUTBOUND_TOKEN: 'a-long-enough-token' })
+  t.equal(loaded.outbound?.token, 'a-long-enough-token', 'NLGW_OUTBOUND_TOKEN supplies the token from the environment')
 })
 
 t.test('environment values are checked too; unreadable and non-YAML files are reported', async (t) => {

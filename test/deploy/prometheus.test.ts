@@ -61,7 +61,7 @@ t.test('every dashboard and alert expression returns data from a real Prometheus
       },
       upstream: { url: backend.url },
       mappings: ['mappings.yaml'],
-      outbound: { target: `${backend.url}/fb`, apiKey: 'exchange', scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'hexstr' }, key: { env: 'S' }, retries: 1 },
+      outbound: { target: `${backend.url}/fb`, apiKey: 'exchange', scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'hexstr' }, key: { env: 'S' }, retries: 1, allow: ['GET /flaky/**'] },
     },
     credentials: [{ id: 'fb', apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
     env: { S: 's' },

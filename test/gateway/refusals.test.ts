@@ -76,7 +76,7 @@ const rows: Row[] = [
   { name: 'replayed nonce', request: { nonce: used.nonce, timestamp: used.timestamp }, status: 401, errorType: 'unauthorized', requestPart: 'headers', reason: 'replayed_nonce', counter: 'nlgw_auth_refusals_total' },
   { name: 'account outside the credential scope', request: { path: '/v2/accounts/acc-2' }, status: 404, errorType: 'not-found', reason: 'account_scope', counter: 'nlgw_auth_refusals_total', recordsNonce: true },
   { name: 'unknown route', request: { path: '/v1/accounts' }, status: 404, errorType: 'not-found', reason: 'no_route', counter: 'nlgw_request_refusals_total' },
-  { name: 'encoded ../ in the path', request: { path: '/v2/accounts/%2E%2E/admin' }, status: 400, errorType: 'bad-request', requestPart: 'params', reason: 'dot_segment', counter: 'nlgw_request_refusals_total' },
+  { name: 'encoded ../ in the path', request: { path: '/v2/accounts/%2E%2E/admin' }, status: 400, errorType: 'bad-request', requestPart: 'params', reason: 'non_canonical_target', counter: 'nlgw_request_refusals_total' },
   { name: 'literal .. in the path', request: { path: '/v2/accounts/../admin' }, status: 400, errorType: 'bad-request', requestPart: 'params', reason: 'dot_segment', counter: 'nlgw_request_refusals_total' },
   { name: 'body over the limit', request: { method: 'POST', body: JSON.stringify({ pad: 'x'.repeat(70_000) }) }, status: 413, errorType: 'schema-error', requestPart: 'body', reason: 'body_too_large', counter: 'nlgw_request_refusals_total' },
 ]

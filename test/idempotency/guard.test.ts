@@ -6,9 +6,10 @@ import { GatewayError } from '../../src/errors.js'
 
 t.test('canonical JSON ignores key order only', async (t) => {
   t.equal(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}')
-  t.equal(fingerprint('POST', '/x', { a: 1, b: 2 }), fingerprint('POST', '/x', { b: 2, a: 1 }))
-  t.not(fingerprint('POST', '/x', { a: 1 }), fingerprint('POST', '/y', { a: 1 }))
-  t.not(fingerprint('POST', '/x', { a: [1, 2] }), fingerprint('POST', '/x', { a: [2, 1] }))
+  t.equal(fingerprint('POST', '/x', {}, { a: 1, b: 2 }), fingerprint('POST', '/x', {}, { b: 2, a: 1 }))
+  t.not(fingerprint('POST', '/x', {}, { a: 1 }), fingerprint('POST', '/y', {}, { a: 1 }))
+  t.not(fingerprint('POST', '/x', {}, { a: [1, 2] }), fingerprint('POST', '/x', {}, { a: [2, 1] }))
+  t.not(fingerprint('POST', '/x', { q: '1' }, {}), fingerprint('POST', '/x', { q: '2' }, {}))
 })
 
 t.test('concurrent duplicates share one execution; a thrown error releases the key', async (t) => {

@@ -142,10 +142,10 @@ const key = { hmac: 's', hash: 'sha256' } as const
 const get = (path: string) => send(gateway.url, { path: `/v2${path}`, key })
 
 t.test('path values are encoded, the origin never changes, query and headers are templated', async (t) => {
-  const res = await get('/accounts/a%2F..%2Fb%3Fx%3D1/balances?cryptocurrencySymbol=BTC')
+  const res = await get('/accounts/a%3F%23b%20..%40c/balances?cryptocurrencySymbol=BTC')
   t.equal(res.status, 200)
   const seen = backend.requests.at(-1) as RecordedRequest
-  t.equal(seen.url, '/internal/v1/users/user%2F1/accounts/a%2F..%2Fb%3Fx%3D1/wallets?currency=BTC&tag=a&tag=b')
+  t.equal(seen.url, '/internal/v1/users/user%2F1/accounts/a%3F%23b%20..%40c/wallets?currency=BTC&tag=a&tag=b')
   t.equal(seen.headers.host, new URL(backend.url).host, 'same origin')
   t.equal(seen.headers['x-legacy-user'], 'user/1')
   t.match(seen.headers['x-trace'], /^nl-[0-9a-f-]{36}$/)
@@ -158,7 +158,7 @@ t.test('path values are encoded, the origin never changes, query and headers are
   for (const hostile of ['//evil.example', 'http:%2F%2Fevil.example', '%40evil.example']) {
     const before = backend.requests.length
     const r = await get(`/accounts/${hostile}/balances`)
-    t.ok(r.status < 500, `${hostile}: ${r.status}`)
+    t.ok(r.status >= 400 ? r.status < 500 : r.status === 200, `${hostile}: ${r.status}`)
     if (backend.requests.length > before) t.equal(backend.requests.at(-1)?.headers.host, new URL(backend.url).host, `${hostile} stays on the backend`)
   }
 })

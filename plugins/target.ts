@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { ERRORS, GatewayError } from '../src/errors.js'
+import type { MappingSet } from '../src/mapping/load.js'
+import type { RouteMatch } from '../src/route-table.js'
+import { parseTarget, type RequestTarget } from '../src/request/target.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The canonical request target: the only source of route, scope and upstream path. */
+    target: RequestTarget
+    /** The mapping set this request runs on, taken once: a reload never changes a request half-way. */
+    mappingSet: MappingSet
+    /** The Network Link route template the target matches, if any. */
+    route: RouteMatch | undefined
+  }
+}
+
+export interface TargetPluginOptions {
+  basePath: string
+  mappings: { readonly current: MappingSet }
+  /** With passthrough, a target no route matches still goes on (to the backend); without, it is a 404. */
+  passthrough: boolean
+}
+
+/**
+ * The first hook of every Network Link request: parse the target once, into
+ * the canonical value every later decision reads, and find its route there,
+ * not in Fastify's router (which decodes escapes and accepts absolute-form
+ * targets: every request reaches one catch-all route).
+ */
+async function targetPlugin(app: FastifyInstance, { basePath, mappings, passthrough }: TargetPluginOptions): Promise<void> {
+  app.decorateRequest('target', null as unknown as RequestTarget)
+  app.decorateRequest('mappingSet', null as unknown as MappingSet)
+  app.decorateRequest('route', undefined)
+  app.addHook('onRequest', async (request) => {
+    request.target = parseTarget(request.url, basePath)
+    request.mappingSet = mappings.current
+    request.route = request.mappingSet.table.match(request.method, request.target.segments)
+    if (request.route === undefined && !passthrough) throw new GatewayError(ERRORS.routeNotFound)
+  })
+}
+
+export default fp(targetPlugin, { name: 'nlgw-target', fastify: '5.x' })

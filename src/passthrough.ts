@@ -1,0 +1,45 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { forwardableHeaders, isSignatureHeader } from './http.js'
+import type { RequestTarget } from './request/target.js'
+
+/**
+ * What an unmapped, authenticated Network Link request carries to the
+ * backend when passthrough is on (the plugin hands it to @fastify/reply-from).
+ * The target is the canonical one: the path re-encoded from its decoded
+ * segments under the configured prefix, and the query as received (validated,
+ * and read by no decision of the gateway's). Headers are an allow-list: a
+ * client's other headers (a back-office credential, cookies) never reach the
+ * backend, and the identity header is always the gateway's.
+ */
+export const PASSTHROUGH_HEADERS = ['accept', 'accept-language', 'content-type', 'user-agent', 'traceparent', 'tracestate'] as const
+
+export interface PassthroughPolicy {
+  /** Path and query on the backend. */
+  upstreamPath(target: RequestTarget): string
+  /** The request headers the backend receives for this credential's subject. */
+  headers(incoming: IncomingHttpHeaders, subject: string): Record<string, string>
+}
+
+export interface PassthroughOptions {
+  /** Upstream path prefix replacing the Network Link base path, e.g. `/internal/nl`. */
+  prefix: string
+  subjectHeader: string
+  /** Request headers forwarded besides PASSTHROUGH_HEADERS. */
+  forwardHeaders: readonly string[]
+  /** Also forward `X-FBAPI-*` / `X-FB-PLATFORM-*`. */
+  forwardFbapiHeaders: boolean
+}
+
+export function passthroughPolicy({ prefix, subjectHeader, forwardHeaders, forwardFbapiHeaders }: PassthroughOptions): PassthroughPolicy {
+  const allowed = new Set<string>([...PASSTHROUGH_HEADERS, ...forwardHeaders.map((name) => name.toLowerCase())])
+  allowed.delete(subjectHeader)
+  const drop = (name: string) => !allowed.has(name) && !(forwardFbapiHeaders && isSignatureHeader(name))
+  return {
+    upstreamPath: (target) => `${prefix}${target.path}${target.rawQuery ? `?${target.rawQuery}` : ''}`,
+    headers(incoming, subject) {
+      const headers = forwardableHeaders(incoming, drop)
+      headers[subjectHeader] = subject
+      return headers
+    },
+  }
+}
