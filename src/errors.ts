@@ -59,6 +59,7 @@ export const ERRORS = {
   badPlatformSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'platform_signature', message: 'Fireblocks platform signature verification failed' },
   badSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'bad_signature', message: 'Signature verification failed' },
   replayedNonce: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'replayed_nonce', message: 'Nonce already used' },
+  verificationBusy: { status: 503, errorType: 'internal-error', kind: 'auth', reason: 'verification_busy', message: 'Too many signatures waiting to be verified, try again' },
   storeUnavailable: { status: 503, errorType: 'internal-error', kind: 'auth', reason: 'store_unavailable', message: 'Authentication store unavailable, try again' },
   credentialInvalid: { status: 500, errorType: 'internal-error', kind: 'auth', reason: 'credential_invalid', message: 'Credential record is invalid' },
   accountNotPermitted: { status: 404, errorType: 'not-found', kind: 'auth', reason: 'account_scope', message: 'Account not found' },

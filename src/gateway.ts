@@ -20,6 +20,7 @@ import type { IdempotencyStore } from './idempotency/store.js'
 import { memoryBudgetProblems } from './memory-budget.js'
 import { createRedisClient, type RedisClient } from './redis.js'
 import { Upstream } from './upstream.js'
+import { Base58Pool } from './signing/base58-pool.js'
 import { buildOutboundApp } from '../plugins/outbound.js'
 import type { Check } from '../plugins/ops.js'
 import { RouteTable } from './route-table.js'
@@ -81,6 +82,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     onCacheLookup: (hit) => metrics.credentialCache.inc({ result: hit ? 'hit' : 'miss' }),
   })
   const platform = platformSignature(config)
+  // One thread: large base58 messages are rare; what matters is that they never hold up the event loop.
+  const base58 = new Base58Pool({ threads: 1, maxQueue: 64 })
   const authenticator = new Authenticator({
     credentials,
     nonces,
@@ -88,6 +91,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     nonceTtlMs: config.auth.nonceTtlMs,
     bodyLimit: config.server.bodyLimit,
     base58BodyLimit: config.auth.base58BodyLimit,
+    base58,
     ...(platform ? { platform } : {}),
   })
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
@@ -157,6 +161,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await app.close()
       await outbound?.close()
       await upstream.close()
+      await base58.close()
       if (redis) await redis.quit().catch(() => redis.disconnect())
     },
   }

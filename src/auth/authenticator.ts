@@ -5,7 +5,8 @@ import { StoreUnavailableError, type NonceStore } from '../nonce/store.js'
 import type { RouteTable } from '../route-table.js'
 import { accountIdOf } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
-import { KeyError, SchemeError, buildMessage, type Verifier } from '../signing/index.js'
+import { OFFLOAD_BYTES, VerificationBusyError } from '../signing/base58-pool.js'
+import { KeyError, SchemeError, buildMessage, type Verifier, type VerifyOutcome } from '../signing/index.js'
 
 /** Request headers as Node delivers them (lower-cased names). */
 export type Headers = Readonly<Record<string, string | string[] | undefined>>
@@ -39,6 +40,8 @@ export interface AuthenticatorOptions {
   bodyLimit: number
   base58BodyLimit: number
   platform?: PlatformSignature
+  /** Encodes large base58 messages off the event loop (src/signing/base58-pool.ts). */
+  base58?: { encode(bytes: Uint8Array): Promise<Buffer> }
   now?: () => number
 }
 
@@ -119,7 +122,7 @@ export class Authenticator {
     const { credential, timestamp, nonce, signature, platformSignature } = identified
     const now = this.checkWindow(timestamp)
     const message = buildMessage({ timestamp, nonce, method, endpoint: target.endpoint, body })
-    const outcome = credential.verifier.verify(message, signature)
+    const outcome = await this.checkSignature(credential.verifier, message, signature)
     if (outcome !== 'valid') throw new GatewayError(ERRORS.badSignature, {}, { cause: outcome })
     const platform = this.platform
     if (platform?.routes.match(method, target.segments)) {
@@ -138,6 +141,17 @@ export class Authenticator {
     const accountId = accountIdOf(target)
     if (accountId !== undefined && credential.accounts !== undefined && !credential.accounts.has(accountId)) {
       throw new GatewayError(ERRORS.accountNotPermitted)
+    }
+  }
+
+  private async checkSignature(verifier: Verifier, message: Buffer, signature: string): Promise<VerifyOutcome> {
+    const pool = this.options.base58
+    if (!pool || verifier.scheme.preEncoding !== 'base58' || message.length < OFFLOAD_BYTES) return verifier.verify(message, signature)
+    try {
+      return verifier.verifyPreEncoded(await pool.encode(message), signature)
+    } catch (err) {
+      if (err instanceof VerificationBusyError) throw new GatewayError(ERRORS.verificationBusy, {}, { cause: err })
+      throw err
     }
   }
 

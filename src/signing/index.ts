@@ -15,6 +15,7 @@ export { buildMessage, type MessageParts } from './message.js'
 export * from './scheme.js'
 export { KeyError } from './keys.js'
 export { libsecp256k1 } from './secp256k1.js'
+export { preEncode } from './encodings.js'
 
 /** `undecodable`: the header is not valid text in the post-encoding. */
 export type VerifyOutcome = 'valid' | 'undecodable' | Refusal
@@ -30,6 +31,8 @@ export interface Verifier {
   readonly scheme: SigningScheme
   /** Never throws: hostile input is an outcome, not an exception. */
   verify(message: Buffer, signature: string): VerifyOutcome
+  /** The same, for a message already pre-encoded elsewhere (base58 by a worker thread). */
+  verifyPreEncoded(preEncoded: Buffer, signature: string): VerifyOutcome
 }
 
 export function createSigner(schemeInput: SigningScheme, keyMaterial: string | Buffer): Signer {
@@ -43,16 +46,14 @@ export function createSigner(schemeInput: SigningScheme, keyMaterial: string | B
 export function createVerifier(schemeInput: SigningScheme, keyMaterial: string | Buffer): Verifier {
   const scheme = parseScheme(schemeInput)
   const verifyBytes = verifyFn(scheme.hash, loadVerifyKey(scheme, keyMaterial))
-  return {
-    scheme,
-    verify(message, signature) {
-      const decoded = postDecode(scheme.postEncoding, signature)
-      if (decoded === undefined) return 'undecodable'
-      try {
-        return verifyBytes(preEncode(scheme.preEncoding, message), decoded) ?? 'valid'
-      } catch {
-        return 'malformed' // a library refusing the value outright, e.g. r or s out of range
-      }
-    },
+  const verifyPreEncoded = (preEncoded: Buffer, signature: string): VerifyOutcome => {
+    const decoded = postDecode(scheme.postEncoding, signature)
+    if (decoded === undefined) return 'undecodable'
+    try {
+      return verifyBytes(preEncoded, decoded) ?? 'valid'
+    } catch {
+      return 'malformed' // a library refusing the value outright, e.g. r or s out of range
+    }
   }
+  return { scheme, verifyPreEncoded, verify: (message, signature) => verifyPreEncoded(preEncode(scheme.preEncoding, message), signature) }
 }
