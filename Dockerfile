@@ -3,7 +3,7 @@
 #   docker build -t nlgw .
 #   docker run -p 8000:8000 -p 9464:9464 -e NLGW_CONFIG=/config/gateway.yaml -v $PWD/config/prod:/config:ro nlgw
 
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Scripts off: `prepare` would compile before the sources are here. The secp256k1
@@ -15,7 +15,7 @@ COPY plugins ./plugins
 COPY examples ./examples
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts
 
-FROM node:20-slim
+FROM node:24-slim
 # V8 would otherwise grow the heap lazily under load; these keep a sidecar's RSS under 150 MB.
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8" \

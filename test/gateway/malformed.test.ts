@@ -70,9 +70,14 @@ t.test('hostile but parseable requests are refused with 4xx before the backend',
   t.equal(backend.requests.length, 0)
 })
 
-t.test('the signature covers the raw body bytes, which are forwarded unchanged even when not valid UTF-8', async (t) => {
-  const body = Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]) // {"\xC3("}: invalid UTF-8
+t.test('the signature covers the raw body bytes, which are forwarded unchanged; bytes that are not UTF-8 are refused', async (t) => {
+  const body = Buffer.from('{ "note" :"caf\u00e9 \\u00e9",\n  "n": 1.50 }') // odd spacing, an escape, a trailing zero: kept as sent
   const res = await send(gateway.url, { method: 'POST', path: '/v2/accounts', body, key: hmac.key })
   t.equal(res.status, 200)
   t.same(backend.requests.at(-1)?.body, body, 'the backend received the exact bytes')
+  const before = backend.requests.length
+  const invalid = Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]) // {"\xC3("}: invalid UTF-8, validly signed
+  const refused = await send(gateway.url, { method: 'POST', path: '/v2/accounts', body: invalid, key: hmac.key })
+  t.same([refused.status, refused.json], [400, { message: 'Request body is not valid UTF-8', errorType: 'schema-error', requestPart: 'body' }])
+  t.equal(backend.requests.length, before, 'a body whose bytes decode two ways never reaches the backend')
 })
