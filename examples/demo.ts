@@ -16,6 +16,8 @@ const legacyPort = process.env.LEGACY_PORT ?? '8010'
 const env = {
   ...process.env,
   NLGW_CONFIG: process.env.NLGW_CONFIG ?? join(root, 'config/demo/gateway.yaml'),
+  // LEGACY_PORT moves the demo exchange; the gateway follows it unless UPSTREAM_URL says otherwise.
+  UPSTREAM_URL: process.env.UPSTREAM_URL ?? `http://127.0.0.1:${legacyPort}`,
   LOG_PRETTY: process.env.LOG_PRETTY ?? '1',
   NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=8',
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { checkCommand } from './check.js'
+import { curlCommand, CURL_USAGE } from './curl.js'
 import { errorsCommand } from './errors.js'
 import { keygenCommand } from './keygen.js'
 import { signCommand, verifyCommand } from './sign.js'
@@ -21,6 +22,7 @@ const USAGE = `usage: nlgw <command> [options]
            [--subject ID] [--upstream-status N]
            run one mapped route offline and print its upstream calls and response
   errors   print every error the gateway answers with (status, errorType, metric)
+  ${CURL_USAGE.replace('nlgw curl', 'curl    ')}
 
 --key is the HMAC secret file or a PEM key: sign takes a private key,
 verify a public key or a private key (its public half is used).`
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   check: checkCommand,
   'test-mapping': testMappingCommand,
   errors: errorsCommand,
+  curl: curlCommand,
 }
 
 async function main(argv: string[]): Promise<number> {

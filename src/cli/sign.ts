@@ -10,17 +10,17 @@ const FLAGS: Record<SchemeField, string> = {
   postEncoding: '--post-encoding',
 }
 
-const schemeOptions: Options = {
+/** The scheme flags, and --key: shared by sign, verify and curl. */
+export const schemeOptions: Options = {
   algorithm: { type: 'string' },
   hash: { type: 'string' },
   curve: { type: 'string' },
   'pre-encoding': { type: 'string' },
   'post-encoding': { type: 'string' },
   key: { type: 'string' },
-  message: { type: 'string' },
 }
 
-function schemeFrom(values: Record<string, unknown>): SigningScheme {
+export function schemeFrom(values: Record<string, unknown>): SigningScheme {
   try {
     return parseScheme({
       algorithm: values.algorithm,
@@ -54,7 +54,7 @@ function withKey<T>(make: () => T): T {
 
 /** `nlgw sign`: prints the signature header value for --message. */
 export function signCommand(args: string[]): number {
-  const { values } = parse(args, schemeOptions)
+  const { values } = parse(args, { ...schemeOptions, message: { type: 'string' } })
   const scheme = schemeFrom(values)
   const key = readKey(required(values, 'key'))
   const message = required(values, 'message')
@@ -65,7 +65,7 @@ export function signCommand(args: string[]): number {
 
 /** `nlgw verify`: exit 0 when --signature is valid for --message, 1 when not. */
 export function verifyCommand(args: string[]): number {
-  const { values } = parse(args, { ...schemeOptions, signature: { type: 'string' } })
+  const { values } = parse(args, { ...schemeOptions, message: { type: 'string' }, signature: { type: 'string' } })
   const scheme = schemeFrom(values)
   const key = readKey(required(values, 'key'))
   const message = required(values, 'message')

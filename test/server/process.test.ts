@@ -1,9 +1,12 @@
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createSigner } from '../../src/signing/index.js'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { hmac } from '../helpers/gateway.js'
+import { repoPath } from '../helpers/paths.js'
+import { freePort } from '../helpers/ports.js'
 import { startServer, writeProject } from '../helpers/process.js'
 
 /** The gateway as users run it: `node dist/src/server.js` with NLGW_CONFIG. */
@@ -36,6 +39,20 @@ t.test('serves on PORT, health and metrics on METRICS_PORT', async (t) => {
   t.same(await (await fetch(`${ops}/healthz`)).json(), { status: 'ok' })
   t.equal((await fetch(`${ops}/readyz`)).status, 200)
   t.match(await (await fetch(`${ops}/metrics`)).text(), /nlgw_config_info\{hash="[0-9a-f]{12}-[0-9a-f]{12}"\} 1/)
+})
+
+t.test('no runtime warnings at start-up (deprecations included), with every part of the demo config loaded', async (t) => {
+  t.notMatch(server.output(), /Warning|\(node:\d+\)/, 'minimal config')
+  const outboundPort = await freePort()
+  const demo = await startServer(repoPath('config/demo'), { env: { NLGW_CONFIG: repoPath('config/demo/gateway.yaml'), OUTBOUND_PORT: String(outboundPort), NLGW_PLATFORM_SIGNATURE: '1' } })
+  t.teardown(() => demo.child.kill('SIGKILL'))
+  t.equal((await fetch(`${demo.ops}/healthz`)).status, 200, demo.output())
+  // The outbound listener answers, and a base58-signed body large enough for the worker thread starts that too.
+  t.equal((await fetch(`http://127.0.0.1:${outboundPort}/nowhere`)).status, 403)
+  const signer = createSigner({ algorithm: 'hmac', hash: 'sha3-256', preEncoding: 'base58', postEncoding: 'base32' }, readFileSync(repoPath('config/demo/keys/validator-hmac.secret')))
+  const signed = await send(demo.url, { method: 'POST', path: '/v2/accounts/a/transfers/withdrawals/blockchain', apiKey: 'demo-hmac', signer, body: JSON.stringify({ pad: 'x'.repeat(2000) }) })
+  t.not(signed.status, 401, 'verified (through the worker thread)')
+  t.notMatch(demo.output(), /Warning|\(node:\d+\)/, `demo config on node ${process.version}`)
 })
 
 t.test('a changed mapping file is picked up by the watch; SIGHUP reloads too', async (t) => {
