@@ -1,6 +1,22 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+/** The core in src/ is framework-free: Fastify and the plugins that wire it in live in plugins/. */
+export const coreBoundary = {
+  files: ['src/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: ['fastify', 'fastify-*', '@fastify/*'], message: 'src/ never imports Fastify: wire the core in from plugins/.' },
+          { group: ['**/plugins/*', '**/plugins'], message: 'src/ never imports plugins/: the dependency points the other way.' },
+        ],
+      },
+    ],
+  },
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tap/', 'coverage/'] },
   js.configs.recommended,
@@ -13,4 +29,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  coreBoundary,
 )

@@ -161,8 +161,8 @@ export async function httpBench(seconds: number, ports: { base: number }): Promi
   // Default nonce bound (200,000) and a 60 s nonce TTL: 3,200 req/s keeps ~192,000 nonces live.
   writeFileSync(join(dir, 'steady.yaml'), stringify(gatewayConfig(undefined, { timestampWindow: '30s' })))
   // 2,000,000 nonces need ~360 MB of heap, which the shipped 128 MB refuses at start-up.
-  const memory = start('dist/src/server.js', { NLGW_CONFIG: join(dir, 'memory.yaml'), PORT: String(port(3)), METRICS_PORT: String(port(4)) }, '--max-old-space-size=768 --max-semi-space-size=8')
-  const withRedis = start('dist/src/server.js', { NLGW_CONFIG: join(dir, 'redis.yaml'), PORT: String(port(5)), METRICS_PORT: String(port(6)) })
+  const memory = start('dist/plugins/server.js', { NLGW_CONFIG: join(dir, 'memory.yaml'), PORT: String(port(3)), METRICS_PORT: String(port(4)) }, '--max-old-space-size=768 --max-semi-space-size=8')
+  const withRedis = start('dist/plugins/server.js', { NLGW_CONFIG: join(dir, 'redis.yaml'), PORT: String(port(5)), METRICS_PORT: String(port(6)) })
   await Promise.all([until(`${legacy}/internal/v1/tokens`), until(`http://127.0.0.1:${port(2)}/v2/internal/v1/tokens`), until(`http://127.0.0.1:${port(4)}/readyz`), until(`http://127.0.0.1:${port(6)}/readyz`)])
 
   const legacyPaths = { balances: `/internal/v1/users/${USER}/accounts/${ACCOUNT}/wallets`, capabilities: '/internal/v1/tokens' }
@@ -227,7 +227,7 @@ export async function httpBench(seconds: number, ports: { base: number }): Promi
     }
   }
   // RSS at steady load with the in-memory nonce store at its bound.
-  const steady = start('dist/src/server.js', { NLGW_CONFIG: join(dir, 'steady.yaml'), PORT: String(port(7)), METRICS_PORT: String(port(8)) })
+  const steady = start('dist/plugins/server.js', { NLGW_CONFIG: join(dir, 'steady.yaml'), PORT: String(port(7)), METRICS_PORT: String(port(8)) })
   await until(`http://127.0.0.1:${port(8)}/readyz`)
   const steadyTarget = gateway('steady', 'hmac', steady, port(7), 'bench-secret')
   const samples: number[] = []

@@ -55,7 +55,7 @@ async function waitFor(url: string, name: string): Promise<void> {
 
 start('legacy exchange', 'dist/examples/legacy-exchange/main.js', { ...process.env, HOST: '127.0.0.1', LEGACY_PORT: legacyPort, LEGACY_LOG_LEVEL: process.env.LEGACY_LOG_LEVEL ?? 'warn' })
 await waitFor(`http://127.0.0.1:${legacyPort}/internal/v1/tokens`, 'the legacy exchange')
-start('gateway', 'dist/src/server.js', env)
+start('gateway', 'dist/plugins/server.js', env)
 const metrics = `http://127.0.0.1:${process.env.METRICS_PORT ?? 9464}`
 await waitFor(`${metrics}/healthz`, 'the gateway')
 

@@ -1,11 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
+import type { Check } from '../src/core.js'
 import { drainOnClose } from './drain.js'
-
-export interface Check {
-  ok: boolean
-  detail?: string
-}
 
 export type Readiness = () => Promise<Record<string, Check>>
 

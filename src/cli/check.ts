@@ -1,6 +1,6 @@
+import { compileMappings } from '../mapping/load.js'
 import { ConfigError, formatProblem } from '../config/problems.js'
 import { loadConfig } from '../config/load.js'
-import { compileMappings } from '../gateway.js'
 import { loadOpenApi } from '../openapi/document.js'
 import { parse, UsageError } from './usage.js'
 

@@ -5,6 +5,8 @@ import { parseDuration } from '../config/duration.js'
 import { ConfigError, suggest, type Problem } from '../config/problems.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
 import { SourceDocument } from '../config/yaml.js'
+import type { GatewayConfig } from '../config/load.js'
+import type { OpenApiDocument } from '../openapi/document.js'
 import { RouteTable, routeKey, splitRouteKey } from '../route-table.js'
 import { compileRoute, routeParams, type CompiledRoute, type RouteDefaults } from './route.js'
 import { mappingFileSchema } from './schema.js'
@@ -95,4 +97,14 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return { routes, table: new RouteTable(new Set([...routes.keys(), ...(options.knownRoutes ?? [])])), hash: hash.digest('hex'), files: [...files] }
+}
+
+/** The config's mappings, checked against the OpenAPI document when there is one: the routes must exist, statuses default to the spec's. */
+export function compileMappings(config: GatewayConfig, openapi?: OpenApiDocument): MappingSet {
+  return loadMappings(config.mappings, {
+    defaultTimeoutMs: config.upstream.timeoutMs,
+    subjectHeader: config.upstream.subjectHeader,
+    successStatus: (method, path) => openapi?.operations.get(`${method} ${path}`)?.successStatus ?? 200,
+    ...(openapi ? { knownRoutes: new Set(openapi.operations.keys()) } : {}),
+  })
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
-import { createGateway, type Gateway } from '../../src/gateway.js'
+import { createGateway, type Gateway } from '../../plugins/gateway.js'
 import { redisReady } from '../../src/redis.js'
 import type { GatewayMetrics } from '../../src/metrics.js'
 

@@ -37,7 +37,7 @@ export interface ServerProcess {
  * The gateway as users run it: `node <server.js>` with NLGW_CONFIG, on free
  * loopback ports, once /healthz answers. `key` (the NL_SECRET) is the `hmac` helper's.
  */
-export async function startServer(dir: string, { script = repoPath('dist/src/server.js'), env = {} }: { script?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+export async function startServer(dir: string, { script = repoPath('dist/plugins/server.js'), env = {} }: { script?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
   const port = await freePort()
   const metricsPort = await freePort()
   const child = spawn(process.execPath, [script], {

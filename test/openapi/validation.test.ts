@@ -4,7 +4,7 @@ import { send } from '../helpers/client.js'
 import { hmac, startGateway } from '../helpers/gateway.js'
 import { specFile, specMissing } from '../helpers/spec.js'
 import { loadConfig } from '../../src/config/load.js'
-import { createGateway } from '../../src/gateway.js'
+import { createGateway } from '../../plugins/gateway.js'
 import { ConfigError, formatProblem } from '../../src/config/problems.js'
 import { join } from 'node:path'
 

@@ -9,7 +9,7 @@ import { repoPath } from '../helpers/paths.js'
 import { freePort } from '../helpers/ports.js'
 import { startServer, writeProject } from '../helpers/process.js'
 
-/** The gateway as users run it: `node dist/src/server.js` with NLGW_CONFIG. */
+/** The gateway as users run it: `node dist/plugins/server.js` with NLGW_CONFIG. */
 const backend = await Backend.start(() => ({ body: { ok: true } }))
 const mapping = (v: string) => `routes:\n  - route: GET /accounts/{accountId}/balances\n    upstream: { get: /x }\n    response: { balances: [], v: "${v}" }\n`
 const dir = writeProject(

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
- * The gateway process: `NLGW_CONFIG=gateway.yaml node dist/src/server.js`.
+ * The gateway process: `NLGW_CONFIG=gateway.yaml node dist/plugins/server.js`.
  * Network Link listener on server.host:port, metrics and health on
  * metrics.host:port.
  */
 import { watch } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { ConfigError, formatProblem } from './config/problems.js'
-import { loadConfig } from './config/load.js'
+import { ConfigError, formatProblem } from '../src/config/problems.js'
+import { loadConfig } from '../src/config/load.js'
+import { redactUrl, redisReady } from '../src/redis.js'
 import { createGateway } from './gateway.js'
-import { buildOpsApp } from '../plugins/ops.js'
-import { redactUrl, redisReady } from './redis.js'
+import { buildOpsApp } from './ops.js'
 
 async function main(): Promise<void> {
   const file = process.env.NLGW_CONFIG

@@ -1,42 +1,52 @@
-import type { FastifyInstance } from 'fastify'
-import type { LoggerOptions } from 'pino'
-import { buildApp } from './app.js'
-import { loggerOptions } from './logging.js'
+/**
+ * Everything a gateway holds besides its listeners, built from the config and
+ * framework-free: metrics, Redis, the nonce, idempotency and credential
+ * stores, the authenticator, the backend pool, the mapping set (swapped whole
+ * by reload) and the OpenAPI validators. The Fastify listeners
+ * (plugins/gateway.ts) are wired onto it.
+ */
 import { Authenticator, type PlatformSignature } from './auth/authenticator.js'
 import { loadConfig, type GatewayConfig } from './config/load.js'
 import { ConfigError, type Problem } from './config/problems.js'
 import { CredentialResolver } from './credentials/resolver.js'
 import { HttpCredentialSource, RedisCredentialSource, type CredentialSource } from './credentials/sources.js'
+import { MemoryIdempotencyStore } from './idempotency/memory.js'
+import { RedisIdempotencyStore } from './idempotency/redis.js'
+import type { IdempotencyStore } from './idempotency/store.js'
+import { compileMappings, type MappingSet } from './mapping/load.js'
+import { memoryBudgetProblems } from './memory-budget.js'
 import { createMetrics, timed, type GatewayMetrics } from './metrics.js'
 import { MemoryNonceStore } from './nonce/memory.js'
 import { RedisNonceStore } from './nonce/redis.js'
 import type { NonceStore } from './nonce/store.js'
-import { loadMappings, type MappingSet } from './mapping/load.js'
-import { loadOpenApi, type OpenApiDocument } from './openapi/document.js'
-import { compileValidators } from './openapi/validators.js'
-import { MemoryIdempotencyStore } from './idempotency/memory.js'
-import { RedisIdempotencyStore } from './idempotency/redis.js'
-import type { IdempotencyStore } from './idempotency/store.js'
-import { memoryBudgetProblems } from './memory-budget.js'
+import { loadOpenApi } from './openapi/document.js'
+import { compileValidators, type OperationValidators } from './openapi/validators.js'
 import { createRedisClient, type RedisClient } from './redis.js'
-import { Upstream } from './upstream.js'
-import { Base58Pool } from './signing/base58-pool.js'
-import { buildOutboundApp } from '../plugins/outbound.js'
-import type { Check } from '../plugins/ops.js'
 import { RouteTable } from './route-table.js'
+import { Base58Pool } from './signing/base58-pool.js'
+import { Upstream } from './upstream.js'
 
-/** A gateway built from its config: the app plus everything it holds open. */
-export interface Gateway {
+/** One readiness check, as /readyz reports it. */
+export interface Check {
+  ok: boolean
+  detail?: string
+}
+
+export type ReloadResult = { ok: true; hash: string; restartNeeded: string[] } | { ok: false; problems: Problem[] }
+
+export interface Core {
   config: GatewayConfig
-  app: FastifyInstance
-  /** The Exchange → Fireblocks listener, when `outbound` is configured. */
-  outbound?: FastifyInstance
+  metrics: GatewayMetrics
+  redis?: RedisClient
+  nonces: NonceStore
+  idempotency: IdempotencyStore
+  credentials: CredentialResolver
+  authenticator: Authenticator
+  upstream: Upstream
   /** The mapping set requests use now; replaced whole by reload(). */
   mappings: { current: MappingSet }
-  metrics: GatewayMetrics
-  nonces: NonceStore
-  credentials: CredentialResolver
-  redis?: RedisClient
+  /** OpenAPI validators by route key (empty without the document). */
+  validators: ReadonlyMap<string, OperationValidators>
   /**
    * Re-reads the config file, its credential files and mappings and swaps
    * them in at once. Invalid files are rejected with their problems and the
@@ -49,14 +59,7 @@ export interface Gateway {
   close(): Promise<void>
 }
 
-export type ReloadResult = { ok: true; hash: string; restartNeeded: string[] } | { ok: false; problems: Problem[] }
-
-export interface GatewayOptions {
-  logger?: LoggerOptions | false
-  metrics?: GatewayMetrics
-}
-
-export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+export function createCore(config: GatewayConfig, options: { metrics?: GatewayMetrics } = {}): Core {
   const budget = memoryBudgetProblems(config)
   if (budget.length > 0) throw new ConfigError(budget)
   const redis = config.redis ? createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined
@@ -97,18 +100,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
   const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
   const mappings = { current: compileMappings(config, openapi) }
-  const logger = options.logger ?? loggerOptions(config.logging)
-  const validators = openapi ? compileValidators(openapi, openapi.operations.keys()) : new Map()
-  const app = await buildApp({ config, authenticator, upstream, metrics, logger, mappings, validators, idempotency })
-  const outbound = config.outbound
-    ? await buildOutboundApp({
-        ...config.outbound,
-        allow: new RouteTable(config.outbound.allow),
-        bodyLimit: config.server.bodyLimit,
-        metrics,
-        logger,
-      })
-    : undefined
+  const validators = openapi ? compileValidators(openapi, openapi.operations.keys()) : new Map<string, OperationValidators>()
+
   let loaded = config
   const showHash = (hash: string) => {
     metrics.configInfo.reset()
@@ -117,13 +110,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   showHash(configHash(config, mappings.current))
   return {
     config,
-    app,
-    ...(outbound ? { outbound } : {}),
-    mappings,
     metrics,
-    nonces,
-    credentials,
     ...(redis ? { redis } : {}),
+    nonces,
+    idempotency,
+    credentials,
+    authenticator,
+    upstream,
+    mappings,
+    validators,
     reload(env = process.env) {
       let next: GatewayConfig
       let nextMappings: MappingSet
@@ -158,23 +153,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return checks
     },
     async close() {
-      await app.close()
-      await outbound?.close()
       await upstream.close()
       await base58.close()
       if (redis) await redis.quit().catch(() => redis.disconnect())
     },
   }
-}
-
-/** Mappings checked against the OpenAPI document when there is one: the routes must exist, statuses default to the spec's. */
-export function compileMappings(config: GatewayConfig, openapi?: OpenApiDocument): MappingSet {
-  return loadMappings(config.mappings, {
-    defaultTimeoutMs: config.upstream.timeoutMs,
-    subjectHeader: config.upstream.subjectHeader,
-    successStatus: (method, path) => openapi?.operations.get(`${method} ${path}`)?.successStatus ?? 200,
-    ...(openapi ? { knownRoutes: new Set(openapi.operations.keys()) } : {}),
-  })
 }
 
 function configHash(config: GatewayConfig, mappings: MappingSet): string {

@@ -1,39 +1,21 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
-import authPlugin from '../plugins/auth.js'
-import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from '../plugins/errors.js'
-import { mappedRoutes } from '../plugins/mapped-routes.js'
-import { passthrough } from '../plugins/passthrough.js'
-import rawBodyPlugin from '../plugins/raw-body.js'
-import targetPlugin from '../plugins/target.js'
-import { passthroughPolicy } from './passthrough.js'
-import type { Authenticator } from './auth/authenticator.js'
-import type { GatewayConfig } from './config/load.js'
-import type { MappingSet } from './mapping/load.js'
-import type { OperationValidators } from './openapi/validators.js'
-import type { IdempotencyStore } from './idempotency/store.js'
-import type { GatewayMetrics } from './metrics.js'
-import type { Upstream } from './upstream.js'
-import { drainOnClose } from '../plugins/drain.js'
-
-export interface AppDeps {
-  config: GatewayConfig
-  authenticator: Authenticator
-  upstream: Upstream
-  metrics: GatewayMetrics
-  logger: LoggerOptions | false
-  mappings: { readonly current: MappingSet }
-  /** OpenAPI validators by route key (empty without the document). */
-  validators: ReadonlyMap<string, OperationValidators>
-  idempotency: IdempotencyStore
-}
+import type { Core } from '../src/core.js'
+import { passthroughPolicy } from '../src/passthrough.js'
+import authPlugin from './auth.js'
+import { drainOnClose } from './drain.js'
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './errors.js'
+import { mappedRoutes } from './mapped-routes.js'
+import { passthrough } from './passthrough.js'
+import rawBodyPlugin from './raw-body.js'
+import targetPlugin from './target.js'
 
 /**
  * The Network Link listener: errors in Network Link format everywhere; every
  * request's target parsed once and matched against the current mapping set,
  * then authenticated, then answered by its mapping or passed through.
  */
-export async function buildApp({ config, authenticator, upstream, metrics, logger, mappings, validators, idempotency }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, authenticator, upstream, metrics, mappings, validators, idempotency }: Core, logger: LoggerOptions | false): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
     // One access-log line per request comes from the onResponse hook below.
