@@ -1,11 +1,10 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import { Pool } from 'undici'
-import { ERRORS, GatewayError } from '../src/errors.js'
-import { isTimeout, relayableHeaders } from '../src/http.js'
+import { relayableHeaders } from '../src/http.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { outboundPolicy, type OutboundRequest } from '../src/outbound/policy.js'
-import { retryable, signedHeaders } from '../src/outbound/sign.js'
+import { forwardSigned, type Forwarder } from '../src/outbound/forward.js'
 import { HTTP_METHODS, type RouteTable } from '../src/route-table.js'
 import type { GatewayConfig } from '../src/config/load.js'
 import { drainOnClose } from './drain.js'
@@ -25,15 +24,12 @@ declare module 'fastify' {
   }
 }
 
-const RETRY_STATUSES = new Set([502, 503, 504])
-
 /**
  * The Exchange → Fireblocks listener: the backend sends plain HTTP requests,
- * the gateway checks them against its policy (src/outbound/policy.ts), signs
- * them with the exchange's credential and forwards them to the one configured
- * Fireblocks origin, streaming the answer back. Nothing a request carries
- * (absolute URL, Host header, path) can send it elsewhere. undici is called
- * directly, not through reply-from: every retry must be signed anew.
+ * the gateway admits them by its policy (src/outbound/policy.ts), signs and
+ * forwards them with retries (src/outbound/forward.ts) to the one configured
+ * Fireblocks origin, and streams the answer back. Nothing a request carries
+ * (absolute URL, Host header, path) can send it elsewhere.
  */
 export async function buildOutboundApp(options: OutboundOptions): Promise<FastifyInstance> {
   const base = new URL(options.target)
@@ -65,6 +61,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     if (!request.outbound) outboundRequests.inc({ route: 'refused', status: String(reply.statusCode), retry: '0' })
   })
 
+  const forwarder: Forwarder = { pool, prefix, signBasePath: options.signBasePath, signer: options.signer, apiKey: options.apiKey, retries: options.retries, timeoutMs: options.timeoutMs }
   app.route({
     method: [...HTTP_METHODS],
     url: '*',
@@ -72,37 +69,19 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     handler: async (request, reply) => {
       const { template, target } = request.outbound as OutboundRequest
       const route = template.key
-      const body = request.body as Buffer | undefined
-      const forwarded = policy.headers(request.headers)
-      const attempts = retryable(request.method, body) ? options.retries + 1 : 1
-      for (let attempt = 0; ; attempt++) {
-        const headers = { ...forwarded, ...signedHeaders(options.signer, options.apiKey, request.method, options.signBasePath ? prefix + target : target, body) }
-        const last = attempt === attempts - 1
-        const timer = outboundDuration.startTimer({ route })
-        try {
-          const res = await pool.request({ method: request.method as 'GET', path: prefix + target, headers, body: body?.length ? body : null, signal: AbortSignal.timeout(options.timeoutMs) })
-          timer()
-          outboundRequests.inc({ route, status: String(res.statusCode), retry: String(attempt) })
-          if (RETRY_STATUSES.has(res.statusCode) && !last) {
-            await res.body.dump()
-            await backoff(attempt)
-            continue
-          }
-          return reply.code(res.statusCode).headers(relayableHeaders(res.headers)).send(res.body)
-        } catch (err) {
-          timer()
-          const timedOut = isTimeout(err)
-          outboundRequests.inc({ route, status: timedOut ? 'timeout' : 'error', retry: String(attempt) })
-          request.log.warn({ route, attempt, err: (err as Error).message }, 'outbound call failed')
-          if (last) throw new GatewayError(timedOut ? ERRORS.outboundTimeout : ERRORS.outboundUnavailable, {}, { cause: err })
-          await backoff(attempt)
-        }
-      }
+      const res = await forwardSigned(
+        {
+          ...forwarder,
+          onAttempt: ({ status, retry, seconds, error }) => {
+            outboundRequests.inc({ route, status, retry: String(retry) })
+            outboundDuration.observe({ route }, seconds)
+            if (error) request.log.warn({ route, attempt: retry, err: error.message }, 'outbound call failed')
+          },
+        },
+        { method: request.method, target, headers: policy.headers(request.headers), body: request.body as Buffer | undefined },
+      )
+      return reply.code(res.statusCode).headers(relayableHeaders(res.headers)).send(res.body)
     },
   })
   return app
-}
-
-function backoff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt))
 }

@@ -1,5 +1,8 @@
+import { CredentialRecordError } from './credentials/credential.js'
 import { MappingError } from './mapping/template.js'
 import { StoreUnavailableError } from './nonce/store.js'
+import { VerificationBusyError } from './signing/base58-pool.js'
+import { KeyError, SchemeError } from './signing/index.js'
 import { UpstreamError } from './upstream.js'
 
 /**
@@ -26,6 +29,8 @@ export type RequestPart = 'params' | 'body' | 'querystring' | 'headers'
 export type ErrorKind = 'auth' | 'request' | 'route' | 'upstream' | 'mapping' | 'internal' | 'outbound'
 
 export interface ErrorSpec {
+  /** Stable identifier (`NLGW_` and the entry's name), for logs and for people searching for an error. */
+  code?: string
   status: number
   errorType: ErrorType
   propertyName?: string
@@ -45,7 +50,7 @@ const header = (name: string, status: number, errorType: ErrorType, reason: stri
   message,
 })
 
-export const ERRORS = {
+const CATALOGUE = {
   missingApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'missing_header', 'Missing X-FBAPI-KEY header'),
   missingSignature: header('X-FBAPI-SIGNATURE', 400, 'schema-property-error', 'missing_header', 'Missing X-FBAPI-SIGNATURE header'),
   missingNonce: header('X-FBAPI-NONCE', 400, 'schema-property-error', 'missing_header', 'Missing X-FBAPI-NONCE header'),
@@ -98,7 +103,12 @@ export const ERRORS = {
   internal: { status: 500, errorType: 'internal-error', kind: 'internal', reason: 'internal', message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>
 
-export type ErrorName = keyof typeof ERRORS
+type Coded<T> = { readonly [K in keyof T]: T[K] & { readonly code: string } }
+
+/** The catalogue, each entry with its code: `missingApiKey` is `NLGW_MISSING_API_KEY`. */
+export const ERRORS = Object.fromEntries(
+  Object.entries(CATALOGUE).map(([name, spec]) => [name, { code: `NLGW_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, ...spec }]),
+) as Coded<typeof CATALOGUE>
 
 /** A refusal or failure with its catalogue entry; `detail` refines message or property for the body. */
 export class GatewayError extends Error {
@@ -130,13 +140,16 @@ export interface NetworkLinkError {
 
 /**
  * Any error as the catalogue entry it is answered with: a store that cannot
- * answer is a 503, a backend that failed a 502/504, a mapping that failed a
- * 502 (`onMappingError` sees it first, to log which template), anything
- * unexpected a 500 that keeps its cause for the log.
+ * answer is a 503, a credential record that cannot be used a 500, a backend
+ * that failed a 502/504, a mapping that failed a 502 (`onMappingError` sees it
+ * first, to log which template), anything unexpected a 500 that keeps its
+ * cause for the log.
  */
 export function toGatewayError(err: unknown, onMappingError?: (err: MappingError) => void): GatewayError {
   if (err instanceof GatewayError) return err
   if (err instanceof StoreUnavailableError) return new GatewayError(ERRORS.storeUnavailable, {}, { cause: err })
+  if (err instanceof VerificationBusyError) return new GatewayError(ERRORS.verificationBusy, {}, { cause: err })
+  if (err instanceof CredentialRecordError || err instanceof SchemeError || err instanceof KeyError) return new GatewayError(ERRORS.credentialInvalid, {}, { cause: err })
   if (err instanceof UpstreamError) {
     const spec = err.kind === 'timeout' ? ERRORS.upstreamTimeout : err.kind === 'too-large' ? ERRORS.upstreamTooLarge : ERRORS.upstreamUnavailable
     return new GatewayError(spec, {}, { cause: err })

@@ -13,6 +13,11 @@ import type { IncomingHttpHeaders } from 'node:http'
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', 'expect'])
 
+/** Whether a header belongs to one connection (the HTTP client sets it): never relayed, never set by a mapping. */
+export function isConnectionHeader(name: string): boolean {
+  return HOP_BY_HOP.has(name)
+}
+
 /** The Network Link authentication headers: they prove a request to the gateway, not to whoever is behind it. */
 export function isSignatureHeader(name: string): boolean {
   return name.startsWith('x-fbapi-') || name.startsWith('x-fb-platform-')

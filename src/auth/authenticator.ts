@@ -1,12 +1,11 @@
-import { CredentialRecordError } from '../credentials/sources.js'
 import type { Credential } from '../credentials/credential.js'
-import { ERRORS, GatewayError, type ErrorSpec } from '../errors.js'
-import { StoreUnavailableError, type NonceStore } from '../nonce/store.js'
+import { ERRORS, GatewayError, toGatewayError } from '../errors.js'
+import type { NonceStore } from '../nonce/store.js'
 import type { RouteTable } from '../route-table.js'
 import { accountIdOf } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
-import { OFFLOAD_BYTES, VerificationBusyError } from '../signing/base58-pool.js'
-import { KeyError, SchemeError, buildMessage, type Verifier, type VerifyOutcome } from '../signing/index.js'
+import { OFFLOAD_BYTES } from '../signing/base58-pool.js'
+import { buildMessage, type Verifier, type VerifyOutcome } from '../signing/index.js'
 
 /** Request headers as Node delivers them (lower-cased names). */
 export type Headers = Readonly<Record<string, string | string[] | undefined>>
@@ -135,7 +134,7 @@ export class Authenticator {
     try {
       fresh = await this.options.nonces.claim(credential.id, nonce, retainMs)
     } catch (err) {
-      throw storeError(err)
+      throw toGatewayError(err)
     }
     if (!fresh) throw new GatewayError(ERRORS.replayedNonce)
     const accountId = accountIdOf(target)
@@ -150,8 +149,7 @@ export class Authenticator {
     try {
       return verifier.verifyPreEncoded(await pool.encode(message), signature)
     } catch (err) {
-      if (err instanceof VerificationBusyError) throw new GatewayError(ERRORS.verificationBusy, {}, { cause: err })
-      throw err
+      throw toGatewayError(err)
     }
   }
 
@@ -166,18 +164,7 @@ export class Authenticator {
     try {
       return await this.options.credentials.resolve(apiKey)
     } catch (err) {
-      throw storeError(err)
+      throw toGatewayError(err)
     }
   }
-}
-
-function storeError(err: unknown): GatewayError {
-  const spec: ErrorSpec | undefined =
-    err instanceof StoreUnavailableError
-      ? ERRORS.storeUnavailable
-      : err instanceof CredentialRecordError || err instanceof SchemeError || err instanceof KeyError
-        ? ERRORS.credentialInvalid
-        : undefined
-  if (spec === undefined) throw err
-  return new GatewayError(spec, {}, { cause: err })
 }

@@ -6,9 +6,9 @@ export function errorTable(): string {
   const cell = (value: string | undefined) => (value ? `\`${value}\`` : '')
   const rows = Object.values(ERRORS).map((e) => {
     const spec = e as { propertyName?: string; requestPart?: string }
-    return `| ${e.message} | ${e.status} | ${cell(e.errorType)} | ${cell(spec.propertyName)} | ${cell(spec.requestPart)} | ${cell(`${COUNTER_BY_KIND[e.kind]}{reason="${e.reason}"}`)} |`
+    return `| ${cell(e.code)} | ${e.message} | ${e.status} | ${cell(e.errorType)} | ${cell(spec.propertyName)} | ${cell(spec.requestPart)} | ${cell(`${COUNTER_BY_KIND[e.kind]}{reason="${e.reason}"}`)} |`
   })
-  return ['| error | status | errorType | propertyName | requestPart | counted as |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n')
+  return ['| code | error | status | errorType | propertyName | requestPart | counted as |', '| --- | --- | --- | --- | --- | --- | --- |', ...rows].join('\n')
 }
 
 /** `nlgw errors`: prints the table. */

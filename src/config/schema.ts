@@ -11,6 +11,14 @@ export const DURATION = {
   'x-message': 'must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',
 } as const
 const PORT = { type: 'integer', minimum: 0, maximum: 65535 } as const
+/** A path segment of a route template: a literal, or a whole-segment `{param}`. */
+const SEGMENT = '/(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z0-9._~-]+)'
+/** `METHOD /path/{param}`, `*` for any method, a trailing `/**` for a subtree (src/route-table.ts). */
+export const ROUTE_TEMPLATE = {
+  type: 'string',
+  pattern: `^(\\*|GET|POST|PUT|PATCH|DELETE) (?=/)(${SEGMENT})*(/\\*\\*)?$`,
+  'x-message': 'must be "METHOD /path/{param}" ("*" for any method, "/**" at the end for a subtree), e.g. "GET /collateral/**"',
+} as const
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required })
 /** A value read from the environment or a file, never written inline. */
 export const SECRET_REF = {
@@ -84,7 +92,7 @@ export const configSchema = object(
               minItems: 1,
               items: { anyOf: [{ type: 'string', pattern: '-----BEGIN' }, SECRET_REF], 'x-message': 'must be an inline PEM, { env: VARIABLE } or { file: PATH }' },
             },
-            routes: { type: 'array', items: { type: 'string', pattern: '^(\\*|GET|POST|PUT|PATCH|DELETE) /\\S*$' } },
+            routes: { type: 'array', items: ROUTE_TEMPLATE },
           },
           ['publicKeys'],
         ),
@@ -119,7 +127,7 @@ export const configSchema = object(
         signBasePath: { type: 'boolean' },
         allow: {
           type: 'array',
-          items: { type: 'string', pattern: '^(\\*|GET|POST|PUT|PATCH|DELETE) /\\S*$' },
+          items: ROUTE_TEMPLATE,
           'x-message': 'must list the Fireblocks endpoints the backend may call, e.g. ["POST /collateral/settlements", "GET /collateral/**"]',
         },
         token: SECRET_REF,

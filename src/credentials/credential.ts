@@ -25,6 +25,11 @@ export interface CredentialRecord {
   scheme?: Partial<SigningScheme> | undefined
 }
 
+/** A record from a credential source that cannot be used: answered 500 and logged. */
+export class CredentialRecordError extends Error {
+  override name = 'CredentialRecordError'
+}
+
 export const CREDENTIAL_ID = /^[A-Za-z0-9._-]{1,64}$/
 
 /** The default id: a short digest of the API key, stable and safe to log. */
@@ -36,7 +41,7 @@ export function keyDigest(apiKey: string): string {
 export function buildCredential(apiKey: string, record: CredentialRecord, defaultScheme: SigningScheme): Credential {
   const scheme = parseScheme({ ...defaultScheme, ...record.scheme })
   const id = record.id ?? keyDigest(apiKey)
-  if (!CREDENTIAL_ID.test(id)) throw new Error(`credential id ${JSON.stringify(id)} must match ${CREDENTIAL_ID}`)
+  if (!CREDENTIAL_ID.test(id)) throw new CredentialRecordError(`credential id ${JSON.stringify(id)} must match ${CREDENTIAL_ID}`)
   return {
     id,
     enabled: record.enabled ?? true,

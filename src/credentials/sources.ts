@@ -2,7 +2,7 @@ import { request } from 'undici'
 import type { RedisClient } from '../redis.js'
 import { StoreUnavailableError } from '../nonce/store.js'
 import type { SigningScheme } from '../signing/index.js'
-import type { CredentialRecord } from './credential.js'
+import { CredentialRecordError, type CredentialRecord } from './credential.js'
 
 /**
  * Where credentials live besides the config's files: a Redis hash per key, or an
@@ -23,10 +23,6 @@ export interface RawCredential {
   secret?: string
   publicKey?: string
   scheme?: Partial<SigningScheme> | string
-}
-
-export class CredentialRecordError extends Error {
-  override name = 'CredentialRecordError'
 }
 
 export function recordFrom(raw: RawCredential): CredentialRecord {

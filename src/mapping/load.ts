@@ -7,8 +7,8 @@ import { compileSchema, schemaProblems } from '../config/validate.js'
 import { SourceDocument } from '../config/yaml.js'
 import type { GatewayConfig } from '../config/load.js'
 import type { OpenApiDocument } from '../openapi/document.js'
-import { RouteTable, routeKey, splitRouteKey } from '../route-table.js'
-import { compileRoute, routeParams, type CompiledRoute, type RouteDefaults } from './route.js'
+import { RouteTable, routeKey, splitRouteKey, templateParams } from '../route-table.js'
+import { compileRoute, type CompiledRoute, type RouteDefaults } from './route.js'
 import { mappingFileSchema } from './schema.js'
 
 /** Every route of every mapping file, compiled; swapped whole on reload. */
@@ -90,7 +90,7 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
         problems.push(doc.problem(['routes', index, 'route'], `${key} is already mapped at ${duplicate.source}`))
         return
       }
-      const names = routeParams(path)
+      const names = templateParams(path)
       if (new Set(names).size !== names.length) problems.push(doc.problem(['routes', index, 'route'], 'a path parameter appears twice'))
       routes.set(key, compileRoute(doc, index, raw, defaults, problems))
     })

@@ -8,6 +8,8 @@ import { suggest, type Problem } from '../config/problems.js'
 import type { SourceDocument } from '../config/yaml.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
 import type { ErrorType } from '../errors.js'
+import { isConnectionHeader } from '../http.js'
+import { splitRouteKey, templateParams } from '../route-table.js'
 import type { PaginateSpec } from './paginate.js'
 import { callSchema, METHODS } from './schema.js'
 import { compileReference, compileTemplate, type CompileContext, type Evaluate, type Scope } from './template.js'
@@ -60,7 +62,6 @@ export interface CompiledRoute {
 /** Roots every template can read; `body` is the request body before the calls and the backend's after. */
 export const REQUEST_ROOTS = ['params', 'query', 'body', 'headers', 'subject', 'credential', 'request', 'requestId', 'now'] as const
 const RESPONSE_ROOTS = [...REQUEST_ROOTS, 'status'] as const
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer'])
 
 const validateCall = compileSchema(callSchema)
 
@@ -73,16 +74,10 @@ export interface RouteDefaults {
   successStatus: (method: string, path: string) => number
 }
 
-const PARAM = /\{([A-Za-z_]\w*)\}/g
-
-export function routeParams(path: string): string[] {
-  return [...path.matchAll(PARAM)].map((m) => m[1] as string)
-}
-
 export function compileRoute(doc: SourceDocument, index: number, raw: Record<string, unknown>, defaults: RouteDefaults, problems: Problem[]): CompiledRoute {
   const at = ['routes', index]
-  const [method, path] = (raw.route as string).split(' ') as [string, string]
-  const params = new Set(routeParams(path))
+  const { method, path } = splitRouteKey(raw.route as string)
+  const params = new Set(templateParams(path))
   const base: CompileContext = { doc, problems, roots: new Set(REQUEST_ROOTS), params }
   const callNames: string[] = []
 
@@ -140,7 +135,7 @@ function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Rec
   const headers: Array<[string, Evaluate]> = []
   for (const [name, value] of Object.entries((raw.headers as Record<string, unknown> | undefined) ?? {})) {
     const lower = name.toLowerCase()
-    if (RESERVED_HEADERS.has(lower) || lower === defaults.subjectHeader) {
+    if (isConnectionHeader(lower) || lower === defaults.subjectHeader) {
       ctx.problems.push(doc.problem([...path, 'headers', name], `${name} is set by the gateway and cannot be mapped`))
       continue
     }

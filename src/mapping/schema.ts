@@ -54,7 +54,7 @@ export const mappingFileSchema = object(
       type: 'array',
       items: object(
         {
-          route: { type: 'string', pattern: '^(GET|POST|PUT|PATCH|DELETE) /\\S*$', 'x-message': 'must be "METHOD /path/{param}", e.g. "GET /accounts/{accountId}/balances"' },
+          route: { type: 'string', pattern: '^(GET|POST|PUT|PATCH|DELETE) (/(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z0-9._~-]+))+$', 'x-message': 'must be "METHOD /path/{param}", each parameter a whole segment, e.g. "GET /accounts/{accountId}/balances"' },
           upstream: { type: ['object', 'array'], 'x-message': 'must be one call { get: /path, … } or a list of named calls' },
           status: ANY,
           response: ANY,

@@ -1,6 +1,6 @@
 import { createHash, createHmac, sign, verify, timingSafeEqual, constants, type KeyObject } from 'node:crypto'
 import { libsecp256k1, type Libsecp256k1 } from './secp256k1.js'
-import type { SigningKey, VerifyKey } from './keys.js'
+import type { SchemeKey } from './keys.js'
 import type { Hash } from './scheme.js'
 
 /**
@@ -17,7 +17,7 @@ export type VerifyFn = (data: Buffer, signature: Buffer) => Refusal | undefined
 
 const RSA = { padding: constants.RSA_PKCS1_PADDING }
 
-export function signFn(hash: Hash, { algorithm, key }: SigningKey): SignFn {
+export function signFn(hash: Hash, { algorithm, key }: SchemeKey): SignFn {
   switch (algorithm) {
     case 'hmac':
       return (data) => createHmac(hash, key).update(data).digest()
@@ -29,7 +29,7 @@ export function signFn(hash: Hash, { algorithm, key }: SigningKey): SignFn {
   }
 }
 
-export function verifyFn(hash: Hash, { algorithm, key, curve }: VerifyKey): VerifyFn {
+export function verifyFn(hash: Hash, { algorithm, key, curve }: SchemeKey): VerifyFn {
   switch (algorithm) {
     case 'hmac':
       return hmacVerify(hash, key)

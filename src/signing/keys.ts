@@ -13,13 +13,8 @@ export class KeyError extends Error {
   }
 }
 
-export interface SigningKey {
-  algorithm: Algorithm
-  key: KeyObject
-  curve?: Curve
-}
-
-export interface VerifyKey {
+/** A key parsed for one algorithm: a private or secret key to sign with, a public or secret key to verify with. */
+export interface SchemeKey {
   algorithm: Algorithm
   key: KeyObject
   curve?: Curve
@@ -62,7 +57,7 @@ function parsePem(parse: () => KeyObject, what: string): KeyObject {
 }
 
 /** A signing key: the HMAC secret, or a PEM private key (PKCS#1, PKCS#8 or SEC1). */
-export function loadSigningKey(scheme: SigningScheme, material: string | Buffer): SigningKey {
+export function loadSigningKey(scheme: SigningScheme, material: string | Buffer): SchemeKey {
   if (scheme.algorithm === 'hmac') return { algorithm: 'hmac', key: hmacSecret(material) }
   const key = parsePem(() => createPrivateKey(material), 'private key PEM')
   const curve = checkAsymmetric(key, scheme)
@@ -73,7 +68,7 @@ export function loadSigningKey(scheme: SigningScheme, material: string | Buffer)
  * A verifying key: the HMAC secret, a PEM public key (SPKI or PKCS#1), or a
  * private key PEM whose public half is derived.
  */
-export function loadVerifyKey(scheme: SigningScheme, material: string | Buffer): VerifyKey {
+export function loadVerifyKey(scheme: SigningScheme, material: string | Buffer): SchemeKey {
   if (scheme.algorithm === 'hmac') return { algorithm: 'hmac', key: hmacSecret(material) }
   const pem = typeof material === 'string' ? material : material.toString('utf8')
   const key = parsePem(

@@ -71,8 +71,3 @@ export function parseScheme(input: unknown): SigningScheme {
   }
   return curve ? { algorithm, hash, curve, preEncoding, postEncoding } : { algorithm, hash, preEncoding, postEncoding }
 }
-
-export function describeScheme(s: SigningScheme): string {
-  const alg = s.algorithm === 'ecdsa' ? `ecdsa${s.curve ? `/${s.curve}` : ''}` : s.algorithm
-  return `${alg}-${s.hash} pre=${s.preEncoding} post=${s.postEncoding}`
-}

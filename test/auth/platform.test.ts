@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { startGateway, hmac } from '../helpers/gateway.js'
 import { independent } from '../helpers/independent.js'
 import { makeKeys } from '../helpers/keys.js'
 
@@ -15,7 +15,7 @@ const backend = await Backend.start()
 const gateway = await startGateway({
   config: {
     auth: {
-      scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' },
+      scheme: hmac.auth.scheme,
       credentials: [{ file: 'credentials.yaml' }],
       platformSignature: { publicKeys: [{ file: current.publicPath }, readFileSync(next.publicPath, 'utf8')] },
     },

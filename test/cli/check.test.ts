@@ -1,9 +1,9 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoPath } from '../helpers/paths.js'
+import { tempDir } from '../helpers/temp.js'
 
 const nlgw = (args: string[], env: Record<string, string> = {}) => {
   const res = spawnSync(process.execPath, [repoPath('dist/src/cli/nlgw.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } })
@@ -11,7 +11,7 @@ const nlgw = (args: string[], env: Record<string, string> = {}) => {
 }
 
 function project(mappings: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-check-'))
+  const dir = tempDir('nlgw-check-')
   writeFileSync(join(dir, 'gateway.yaml'), `auth:
   scheme: { algorithm: hmac, hash: sha256, preEncoding: plain, postEncoding: base64 }
   credentials: [{ file: credentials.yaml }]

@@ -1,11 +1,11 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoPath } from '../helpers/paths.js'
 import { hmacSecretFile, makeKeys } from '../helpers/keys.js'
 import { independent } from '../helpers/independent.js'
+import { tempDir } from '../helpers/temp.js'
 
 const nlgw = (...args: string[]) => {
   const res = spawnSync(process.execPath, [repoPath('dist/src/cli/nlgw.js'), ...args], { encoding: 'utf8' })
@@ -47,7 +47,7 @@ t.test('verify: exit 0 valid, 1 invalid, 2 usage error', async (t) => {
 })
 
 t.test('keygen writes the PEM forms the validator reads, usable by openssl and by sign/verify', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-keygen-'))
+  const dir = tempDir('nlgw-keygen-')
   for (const [algorithm, curve, header] of [
     ['rsa', undefined, 'RSA PRIVATE KEY'],
     ['ecdsa', 'prime256v1', 'EC PRIVATE KEY'],

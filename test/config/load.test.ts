@@ -1,12 +1,13 @@
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config/load.js'
 import { ConfigError, formatProblem } from '../../src/config/problems.js'
+import { tempDir } from '../helpers/temp.js'
 
 function write(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-config-'))
+  const dir = tempDir('nlgw-config-')
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
   return join(dir, 'gateway.yaml')
 }

@@ -1,6 +1,5 @@
 import t from 'tap'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
 import { configSchema } from '../../src/config/schema.js'
@@ -8,6 +7,7 @@ import { compileSchema, schemaProblems } from '../../src/config/validate.js'
 import { SourceDocument } from '../../src/config/yaml.js'
 import { loadMappings } from '../../src/mapping/load.js'
 import { repoPath } from '../helpers/paths.js'
+import { tempDir } from '../helpers/temp.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -75,7 +75,7 @@ t.test('Kubernetes: every resource parses and every reference resolves', async (
   // The embedded config passes the gateway's own schema, and the mappings compile.
   const configYaml = configMaps.get('nlgw-config')?.data['gateway.yaml'] as string
   t.same(schemaProblems(SourceDocument.parse('gateway.yaml', configYaml), compileSchema(configSchema)), [], 'gateway.yaml is a valid config')
-  const mappingDir = mkdtempSync(join(tmpdir(), 'nlgw-k8s-'))
+  const mappingDir = tempDir('nlgw-k8s-')
   const files = Object.entries(configMaps.get('nlgw-mappings')?.data as Record<string, string>).map(([name, text]) => {
     writeFileSync(join(mappingDir, name), text)
     return join(mappingDir, name)

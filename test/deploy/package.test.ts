@@ -1,13 +1,13 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { hmac } from '../helpers/gateway.js'
 import { repoRoot } from '../helpers/paths.js'
 import { startServer, writeProject } from '../helpers/process.js'
+import { tempDir } from '../helpers/temp.js'
 
 /**
  * A production install, as a user gets it: `npm pack`, installed in a clean
@@ -15,7 +15,7 @@ import { startServer, writeProject } from '../helpers/process.js'
  * start the gateway.
  */
 t.test('npm pack → npm install --omit=dev → nlgw check and the gateway start', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'nlgw-package-'))
+  const work = tempDir('nlgw-package-')
   const npm = (args: string[], cwd: string) => {
     const res = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'error' } })
     if (res.status !== 0) throw new Error(`npm ${args.join(' ')}: ${res.stderr}`)

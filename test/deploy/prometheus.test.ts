@@ -1,7 +1,6 @@
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { parse, stringify } from 'yaml'
@@ -13,6 +12,7 @@ import { freePort } from '../helpers/ports.js'
 import { repoPath } from '../helpers/paths.js'
 import { RedisServer } from '../helpers/redis.js'
 import { specFile, specMissing } from '../helpers/spec.js'
+import { tempDir } from '../helpers/temp.js'
 
 const rulesFile = repoPath('deploy/prometheus/nlgw-alerts.yml')
 const dashboard = JSON.parse(readFileSync(repoPath('deploy/grafana/nlgw-dashboard.json'), 'utf8')) as {
@@ -56,7 +56,7 @@ t.test('every dashboard and alert expression returns data from a real Prometheus
     config: {
       redis: { url: redis.url, commandTimeout: '200ms' },
       auth: {
-        scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' },
+        scheme: hmac.auth.scheme,
         credentials: [{ file: 'credentials.yaml' }, { redis: { prefix: 'nlgw:credential:' } }],
       },
       upstream: { url: backend.url },
@@ -88,7 +88,7 @@ t.test('every dashboard and alert expression returns data from a real Prometheus
   await ops.listen({ host: '127.0.0.1', port: opsPort })
 
   // ── a real Prometheus scraping it every second, with the alert rules loaded ──
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-prom-'))
+  const dir = tempDir('nlgw-prom-')
   const promPort = await freePort()
   writeFileSync(
     join(dir, 'prometheus.yml'),

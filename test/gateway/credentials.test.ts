@@ -3,12 +3,12 @@ import { createServer } from 'node:http'
 import { generateKeyPairSync } from 'node:crypto'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { startGateway, hmac } from '../helpers/gateway.js'
 import { RedisServer } from '../helpers/redis.js'
 
 const backend = await Backend.start()
 t.teardown(() => backend.close())
-const hmacScheme = { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }
+const hmacScheme = hmac.auth.scheme
 
 t.test('file credentials: secrets from env and files, public keys inline or from files, per-credential schemes', async (t) => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })

@@ -1,7 +1,6 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import type { LoggerOptions } from 'pino'
@@ -10,6 +9,8 @@ import { createGateway } from '../../plugins/gateway.js'
 import { loggerOptions } from '../../src/logging.js'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
+import { hmac } from '../helpers/gateway.js'
+import { tempDir } from '../helpers/temp.js'
 
 const lines: string[] = []
 const stream = new Writable({
@@ -19,14 +20,14 @@ const stream = new Writable({
   },
 })
 const backend = await Backend.start(() => ({ body: { wallets: [] }, delayMs: 20 }))
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-logs-'))
+const dir = tempDir('nlgw-logs-')
 writeFileSync(join(dir, 'credentials.yaml'), stringify({ credentials: [{ id: 'fireblocks-main', apiKey: 'THE-API-KEY-VALUE', secret: { env: 'SECRET' }, subject: 'u' }] }))
 writeFileSync(join(dir, 'mappings.yaml'), 'routes:\n  - route: GET /accounts/{accountId}/balances\n    upstream: { get: "/w/{accountId}" }\n    response: { balances: $body.wallets }\n')
 writeFileSync(
   join(dir, 'gateway.yaml'),
   stringify({
     server: { basePath: '/v2' },
-    auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+    auth: hmac.auth,
     upstream: { url: backend.url },
     mappings: ['mappings.yaml'],
   }),

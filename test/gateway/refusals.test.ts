@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Backend } from '../helpers/backend.js'
 import { send, signature, type SendOptions } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { startGateway, hmac } from '../helpers/gateway.js'
 import { RedisServer } from '../helpers/redis.js'
 
 /**
@@ -14,7 +14,7 @@ const backend = await Backend.start()
 const gateway = await startGateway({
   config: {
     redis: { url: redis.url },
-    auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, timestampWindow: '2m', credentials: [{ file: 'credentials.yaml' }] },
+    auth: { ...hmac.auth, timestampWindow: '2m' },
     upstream: { url: backend.url, passthrough: '/nl' },
   },
   credentials: [

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
 import { createGateway, type Gateway } from '../../plugins/gateway.js'
 import { redisReady } from '../../src/redis.js'
 import type { GatewayMetrics } from '../../src/metrics.js'
+import { tempDir } from './temp.js'
 
 /** The set-up most gateway tests share: HMAC SHA-256, plain / base64, one credential acting as `u`. */
 export const hmac = {
@@ -40,7 +40,7 @@ export interface GatewaySetup {
 }
 
 export async function startGateway({ config, credentials = [], env = {}, files = {}, metrics }: GatewaySetup): Promise<TestGateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-gw-'))
+  const dir = tempDir('nlgw-gw-')
   writeFileSync(join(dir, 'credentials.yaml'), stringify({ credentials }))
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
   const file = join(dir, 'gateway.yaml')

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir } from './temp.js'
 
 export interface KeyFiles {
   /** The private key in each PEM form the gateway reads. */
@@ -18,7 +18,7 @@ function openssl(...args: string[]): Buffer {
 }
 
 /** Keys made by the openssl CLI at test time, never by the code under test. */
-export function makeKeys(kind: 'rsa' | 'prime256v1' | 'secp256k1', dir = mkdtempSync(join(tmpdir(), 'nlgw-keys-'))): KeyFiles {
+export function makeKeys(kind: 'rsa' | 'prime256v1' | 'secp256k1', dir = tempDir('nlgw-keys-')): KeyFiles {
   const privatePath = join(dir, `${kind}.pkcs8.pem`)
   const publicPath = join(dir, `${kind}.spki.pem`)
   if (kind === 'rsa') openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', privatePath)
@@ -42,7 +42,7 @@ export function makeKeys(kind: 'rsa' | 'prime256v1' | 'secp256k1', dir = mkdtemp
   }
 }
 
-export function hmacSecretFile(secret: string, dir = mkdtempSync(join(tmpdir(), 'nlgw-keys-'))): string {
+export function hmacSecretFile(secret: string, dir = tempDir('nlgw-keys-')): string {
   const path = join(dir, 'hmac.secret')
   writeFileSync(path, secret)
   return path

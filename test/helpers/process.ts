@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { freePort } from './ports.js'
 import { repoPath } from './paths.js'
+import { tempDir } from './temp.js'
 
 /**
  * A project directory as a user writes one: gateway.yaml (an object, written
@@ -12,7 +12,7 @@ import { repoPath } from './paths.js'
  * in NL_SECRET) and any other files.
  */
 export function writeProject(gateway: Record<string, unknown>, files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-project-'))
+  const dir = tempDir('nlgw-project-')
   writeFileSync(join(dir, 'credentials.yaml'), 'credentials:\n  - { apiKey: test-key, secret: { env: NL_SECRET }, subject: u }\n')
   writeFileSync(
     join(dir, 'gateway.yaml'),

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+
 import { Redis } from 'ioredis'
 import { freePort } from './ports.js'
+import { tempDir } from './temp.js'
 
 /**
  * A real redis-server on a free loopback port, without persistence. `stop()`
@@ -12,7 +11,7 @@ import { freePort } from './ports.js'
  */
 export class RedisServer {
   private child?: ChildProcess
-  private readonly dir = mkdtempSync(join(tmpdir(), 'nlgw-redis-'))
+  private readonly dir = tempDir('nlgw-redis-')
 
   private constructor(readonly port: number) {}
 

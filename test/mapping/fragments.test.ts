@@ -1,11 +1,11 @@
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, formatProblem } from '../../src/config/problems.js'
 import { loadMappings } from '../../src/mapping/load.js'
+import { tempDir } from '../helpers/temp.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-fragments-'))
+const dir = tempDir('nlgw-fragments-')
 const options = { defaultTimeoutMs: 1000, subjectHeader: 'x-user', successStatus: () => 200 }
 
 function load(text: string) {

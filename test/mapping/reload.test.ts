@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { startGateway, hmac } from '../helpers/gateway.js'
 
 const version = (v: string) => `routes:
   - route: GET /accounts/{accountId}/balances
@@ -13,7 +13,7 @@ const version = (v: string) => `routes:
 const backend = await Backend.start((req) => ({ body: { ok: true }, delayMs: req.url === '/wallets/slow' ? 300 : 0 }))
 const gateway = await startGateway({
   config: {
-    auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+    auth: hmac.auth,
     upstream: { url: backend.url },
     mappings: ['mappings.yaml'],
   },

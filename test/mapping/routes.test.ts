@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Backend, type RecordedRequest } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { startGateway, hmac } from '../helpers/gateway.js'
 
 /** A small legacy API: its own paths, snake_case, minor units, its own error envelope. */
 function legacy(req: RecordedRequest) {
@@ -126,7 +126,7 @@ routes:
 const backend = await Backend.start(legacy)
 const gateway = await startGateway({
   config: {
-    auth: { scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }, credentials: [{ file: 'credentials.yaml' }] },
+    auth: hmac.auth,
     upstream: { url: backend.url, subjectHeader: 'x-legacy-user' },
     mappings: ['mappings.yaml'],
   },

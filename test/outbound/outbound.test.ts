@@ -1,8 +1,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { stringify } from 'yaml'
@@ -12,9 +11,10 @@ import { PRE_ENCODINGS, POST_ENCODINGS } from '../../src/signing/index.js'
 import { hmacSecretFile, makeKeys } from '../helpers/keys.js'
 import { repoPath } from '../helpers/paths.js'
 import { hmac } from '../helpers/gateway.js'
+import { tempDir } from '../helpers/temp.js'
 
 /** Fireblocks' side: a Python receiver that verifies each signature independently. */
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-outbound-'))
+const dir = tempDir('nlgw-outbound-')
 const keys = { rsa: makeKeys('rsa', dir), prime256v1: makeKeys('prime256v1', dir), secp256k1: makeKeys('secp256k1', dir) }
 const hmacFile = hmacSecretFile('outbound-secret', dir)
 const portFile = join(dir, 'receiver.port')
@@ -35,7 +35,7 @@ interface Scheme {
 }
 
 async function outboundGateway(scheme: Scheme, extra: Record<string, unknown> = {}): Promise<{ gateway: Gateway; url: string }> {
-  const gwDir = mkdtempSync(join(tmpdir(), 'nlgw-outbound-gw-'))
+  const gwDir = tempDir('nlgw-outbound-gw-')
   writeFileSync(join(gwDir, 'credentials.yaml'), stringify({ credentials: [] }))
   const key = scheme.family === 'hmac' ? hmacFile : keys[scheme.family].privatePath
   const algorithm = scheme.family === 'hmac' || scheme.family === 'rsa' ? scheme.family : 'ecdsa'

@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { startGateway } from '../helpers/gateway.js'
+import { startGateway, hmac } from '../helpers/gateway.js'
 
 /**
  * Hostile clients: each is answered with a 4xx or a closed connection, never a
@@ -19,7 +19,7 @@ const gateway = await startGateway({
   config: {
     server: { basePath: '/v2', headersTimeout: '500ms', requestTimeout: '1s', bodyLimit: 8192 },
     auth: {
-      scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' },
+      scheme: hmac.auth.scheme,
       credentials: [{ file: 'credentials.yaml' }, { http: { url: `http://127.0.0.1:${(lookups.address() as { port: number }).port}/lookup` } }],
       credentialCache: { maxEntries: 1000, negativeTtl: '1m' },
     },

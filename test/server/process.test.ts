@@ -7,6 +7,7 @@ import { send } from '../helpers/client.js'
 import { hmac } from '../helpers/gateway.js'
 import { repoPath } from '../helpers/paths.js'
 import { freePort } from '../helpers/ports.js'
+import { until } from '../helpers/poll.js'
 import { startServer, writeProject } from '../helpers/process.js'
 
 /** The gateway as users run it: `node dist/plugins/server.js` with NLGW_CONFIG. */
@@ -24,7 +25,7 @@ t.teardown(async () => {
 })
 
 const version = async () => (await send(url, { path: '/v2/accounts/a/balances', key: hmac.key })).json?.v as string | undefined
-async function until(expected: string): Promise<string | undefined> {
+async function untilVersion(expected: string): Promise<string | undefined> {
   const end = Date.now() + 5000
   let v = await version()
   while (v !== expected && Date.now() < end) {
@@ -57,14 +58,15 @@ t.test('no runtime warnings at start-up (deprecations included), with every part
 
 t.test('a changed mapping file is picked up by the watch; SIGHUP reloads too', async (t) => {
   writeFileSync(join(dir, 'mappings.yaml'), mapping('2'))
-  t.equal(await until('2'), '2', 'file watch')
+  t.equal(await untilVersion('2'), '2', 'file watch')
   writeFileSync(join(dir, 'mappings.yaml'), 'routes: [ { route: "GET /accounts/{accountId}/balances", response: $nope } ]\n')
-  await new Promise((r) => setTimeout(r, 800))
+  await until(() => /reload rejected; the previous config keeps serving/.test(server.output()), { what: 'the rejected reload' })
   t.equal(await version(), '2', 'an invalid change is rejected, the old set serves')
-  t.match(server.output(), /reload rejected; the previous config keeps serving/)
   t.match(server.output(), /unknown reference \$nope/)
+  const reloads = async () => Number(/nlgw_config_reloads_total\{result="failure"\} (\d+)/.exec(await (await fetch(`${ops}/metrics`)).text())?.[1])
+  const before = await reloads()
   child.kill('SIGHUP')
-  await new Promise((r) => setTimeout(r, 200))
+  t.equal(await until(async () => ((await reloads()) > before ? reloads() : undefined), { what: 'a SIGHUP reload' }), before + 1, 'SIGHUP reloads (and rejects the same invalid file)')
   t.equal(await version(), '2')
 })
 

@@ -3,6 +3,7 @@ import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { hmac } from '../helpers/gateway.js'
 import { startServer, writeProject } from '../helpers/process.js'
+import { until } from '../helpers/poll.js'
 import { RedisServer } from '../helpers/redis.js'
 
 t.test('SIGTERM: requests in flight all complete, new ones are refused, Redis is closed, exit 0', async (t) => {
@@ -26,10 +27,13 @@ t.test('SIGTERM: requests in flight all complete, new ones are refused, Redis is
 
   const key = hmac.key
   const inflight = Array.from({ length: 12 }, () => send(url, { path: '/v2/accounts/a/balances', key }))
-  await new Promise((r) => setTimeout(r, 150))
+  await until(() => backend.requests.length === 12, { what: 'all 12 requests at the backend' })
   child.kill('SIGTERM')
-  await new Promise((r) => setTimeout(r, 50))
-  const readiness = await fetch(`${ops}/readyz`).then(async (r) => [r.status, await r.json()], () => ['closed'])
+  // Within shutdownDelay the listeners are still open: the first answer that is not "ready" must be this one.
+  const readiness = await until(async () => {
+    const answer = await fetch(`${ops}/readyz`).then(async (r) => [r.status, await r.json()] as const, () => ['closed'] as const)
+    return answer[0] === 200 ? undefined : answer
+  }, { what: '/readyz to change' })
   t.same(readiness, [503, { status: 'not ready', checks: { shutdown: { ok: false, detail: 'shutting down' } } }], 'not ready as soon as SIGTERM arrives')
   const results = await Promise.all(inflight)
   t.same(results.map((r) => r.status), Array(12).fill(200), 'every request in flight completed')
