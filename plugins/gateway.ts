@@ -5,6 +5,7 @@ import { createCore, type Core } from '../src/core.js'
 import { loggerOptions } from '../src/logging.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { RouteTable } from '../src/route-table.js'
+import { createSigner } from '../src/signing/index.js'
 import { buildApp } from './app.js'
 import { buildOutboundApp } from './outbound.js'
 
@@ -25,7 +26,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = options.logger ?? loggerOptions(config.logging)
   const app = await buildApp(core, logger)
   const outbound = config.outbound
-    ? await buildOutboundApp({ ...config.outbound, allow: new RouteTable(config.outbound.allow), bodyLimit: config.server.bodyLimit, metrics: core.metrics, logger })
+    ? await buildOutboundApp({
+        ...config.outbound,
+        signer: createSigner(config.outbound.scheme, config.outbound.key),
+        allow: new RouteTable(config.outbound.allow),
+        bodyLimit: config.server.bodyLimit,
+        metrics: core.metrics,
+        logger,
+      })
     : undefined
   return {
     ...core,

@@ -6,13 +6,15 @@ import type { GatewayMetrics } from '../src/metrics.js'
 import { outboundPolicy, type OutboundRequest } from '../src/outbound/policy.js'
 import { forwardSigned, type Forwarder } from '../src/outbound/forward.js'
 import { HTTP_METHODS, type RouteTable } from '../src/route-table.js'
+import type { Signer } from '../src/signing/index.js'
 import type { GatewayConfig } from '../src/config/load.js'
 import { drainOnClose } from './drain.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './errors.js'
 
-export type OutboundOptions = Omit<NonNullable<GatewayConfig['outbound']>, 'host' | 'port' | 'allow'> & {
+export type OutboundOptions = Omit<NonNullable<GatewayConfig['outbound']>, 'host' | 'port' | 'allow' | 'key'> & {
   /** The only endpoints the backend may call. */
   allow: RouteTable
+  signer: Signer
   bodyLimit: number
   metrics: GatewayMetrics
   logger: LoggerOptions | false

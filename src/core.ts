@@ -6,7 +6,8 @@
  * (plugins/gateway.ts) are wired onto it.
  */
 import { Authenticator, type PlatformSignature } from './auth/authenticator.js'
-import { loadConfig, type GatewayConfig } from './config/load.js'
+import { loadConfig, PLATFORM_SCHEME, type GatewayConfig } from './config/load.js'
+import { buildCredential, type Credential } from './credentials/credential.js'
 import { ConfigError, type Problem } from './config/problems.js'
 import { CredentialResolver } from './credentials/resolver.js'
 import { HttpCredentialSource, RedisCredentialSource, type CredentialSource } from './credentials/sources.js'
@@ -24,6 +25,7 @@ import { compileValidators, type OperationValidators } from './openapi/validator
 import { createRedisClient, type RedisClient } from './redis.js'
 import { RouteTable } from './route-table.js'
 import { Base58Pool } from './signing/base58-pool.js'
+import { createVerifier } from './signing/index.js'
 import { Upstream } from './upstream.js'
 
 /** One readiness check, as /readyz reports it. */
@@ -78,7 +80,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
   const { ttlMs, lockMs, maxEntries } = config.idempotency
   const idempotency = instrumentIdempotency(redis ? new RedisIdempotencyStore(redis, { ttlMs, lockMs }) : new MemoryIdempotencyStore({ ttlMs, lockMs, maxEntries }), metrics)
   const credentials = new CredentialResolver({
-    fixed: config.auth.credentials,
+    fixed: fixedCredentials(config),
     sources,
     defaultScheme: config.auth.scheme,
     cache: config.auth.cache,
@@ -130,7 +132,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
         metrics.reloads.inc({ result: 'failure' })
         return { ok: false, problems: err.problems }
       }
-      credentials.replaceFixed(next.auth.credentials)
+      credentials.replaceFixed(fixedCredentials(next))
       authenticator.setPlatform(platformSignature(next))
       mappings.current = nextMappings
       const restartNeeded = changedOnRestartOnly(loaded, next)
@@ -195,10 +197,15 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
   }
 }
 
+/** The credentials of the config's files, each key parsed into its verifier once. */
+function fixedCredentials(config: GatewayConfig): Map<string, Credential> {
+  return new Map([...config.auth.credentials].map(([apiKey, record]) => [apiKey, buildCredential(apiKey, record, config.auth.scheme)]))
+}
+
 function platformSignature(config: GatewayConfig): PlatformSignature | undefined {
   const platform = config.auth.platform
   if (!platform) return undefined
-  return { verifiers: platform.verifiers, routes: new RouteTable(platform.routes) }
+  return { verifiers: platform.publicKeys.map((pem) => createVerifier(PLATFORM_SCHEME, pem)), routes: new RouteTable(platform.routes) }
 }
 
 /**
@@ -207,10 +214,9 @@ function platformSignature(config: GatewayConfig): PlatformSignature | undefined
  */
 function changedOnRestartOnly(before: GatewayConfig, after: GatewayConfig): string[] {
   const comparable = (config: GatewayConfig) => {
-    // Credentials, platform keys and the outbound signer are applied by reload itself, or compared by their settings.
+    // Credential files and platform keys are applied by reload itself; the rest is plain data, compared as values.
     const { credentials, platform, ...auth } = config.auth
-    const { signer, ...outbound } = config.outbound ?? ({} as NonNullable<GatewayConfig['outbound']>)
-    return { server: config.server, metrics: config.metrics, redis: config.redis, auth, upstream: config.upstream, openapi: config.openapi, idempotency: config.idempotency, outbound, logging: config.logging, reload: config.reload }
+    return { server: config.server, metrics: config.metrics, redis: config.redis, auth, upstream: config.upstream, openapi: config.openapi, idempotency: config.idempotency, outbound: config.outbound, logging: config.logging, reload: config.reload }
   }
   const a = comparable(before)
   const b = comparable(after)

@@ -1,16 +1,23 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { buildCredential, type Credential } from '../credentials/credential.js'
-import { createSigner, createVerifier, KeyError, SchemeError, type Signer, type SigningScheme, type Verifier } from '../signing/index.js'
+import type { CredentialRecord } from '../credentials/credential.js'
+import { loadCredentialFile } from '../credentials/file.js'
+import { mappingFiles } from '../mapping/load.js'
+import { createSigner, createVerifier, SchemeError, type SigningScheme } from '../signing/index.js'
 import { parseDuration } from './duration.js'
 import { ConfigError, type Problem } from './problems.js'
-import { mappingFiles } from '../mapping/load.js'
-import { configSchema, credentialsFileSchema } from './schema.js'
+import { configSchema, type RawConfig } from './schema.js'
+import { readSecret } from './secrets.js'
 import { compileSchema, schemaProblems } from './validate.js'
 import { SourceDocument } from './yaml.js'
 
-/** The gateway configuration, validated, with defaults applied and secrets resolved. */
+/**
+ * The gateway configuration: validated, defaults applied (they live in the
+ * schema), durations in milliseconds, paths resolved and secrets read. Plain
+ * data: the live objects made from it (verifiers, signers, clients) are built
+ * by the core, so two configs compare as values.
+ */
 export interface GatewayConfig {
   file: string
   /** Digest of everything loaded (config and credential files), for the config-hash metric. */
@@ -26,7 +33,7 @@ export interface GatewayConfig {
     shutdownDelayMs: number
     shutdownTimeoutMs: number
   }
-  metrics: { host: string; port: number; apiKeyLabel: boolean }
+  metrics: RawConfig['metrics']
   redis?: { url: string; commandTimeoutMs: number }
   auth: {
     scheme: SigningScheme
@@ -36,25 +43,14 @@ export interface GatewayConfig {
     nonceMaxEntries: number
     /** Body limit for credentials whose pre-encoding is base58 (super-linear in the body size). */
     base58BodyLimit: number
-    credentials: ReadonlyMap<string, Credential>
+    /** Credentials from the config's files: API key → record (key material as text). */
+    credentials: ReadonlyMap<string, CredentialRecord>
     sources: Array<{ redis: { prefix: string } } | { http: { url: string; timeoutMs: number; headers: Record<string, string> } }>
     cache: { ttlMs: number; negativeTtlMs: number; maxEntries: number; maxUnknown: number }
-    /** Fireblocks' platform signature, verified on these routes with any of these keys. */
-    platform?: { verifiers: Verifier[]; routes: string[] }
+    /** Fireblocks' platform signature, verified on these routes with any of these public keys (PEM). */
+    platform?: { publicKeys: string[]; routes: string[] }
   }
-  upstream: {
-    url: string
-    timeoutMs: number
-    connectTimeoutMs: number
-    connections: number
-    subjectHeader: string
-    forwardFbapiHeaders: boolean
-    /** Request headers passthrough forwards besides its default allow-list. */
-    forwardHeaders: string[]
-    passthrough?: string
-    /** GET this path on the backend for /readyz (any answer below 500 is ready). */
-    readinessPath?: string
-  }
+  upstream: Omit<RawConfig['upstream'], 'timeout' | 'connectTimeout' | 'url'> & { url: string; timeoutMs: number; connectTimeoutMs: number }
   /** Mapping files (directories expanded), absolute. */
   mappings: string[]
   /** The Exchange → Fireblocks signing proxy, when configured. */
@@ -64,7 +60,9 @@ export interface GatewayConfig {
     /** Fireblocks base URL, path prefix included, e.g. https://api.fireblocks.io/v1 */
     target: string
     apiKey: string
-    signer: Signer
+    scheme: SigningScheme
+    /** The HMAC secret or private key PEM the requests are signed with. */
+    key: string
     timeoutMs: number
     retries: number
     /** Sign the base URL's path prefix too (default: the endpoint without it, as inbound). */
@@ -77,17 +75,19 @@ export interface GatewayConfig {
   /** Stored responses are kept `ttlMs`; a request holds its key at most `lockMs` while it runs. */
   idempotency: { ttlMs: number; lockMs: number; maxEntries: number }
   /** Reload on file changes, besides SIGHUP. */
-  reload: { watch: boolean }
+  reload: RawConfig['reload']
   /** The official OpenAPI document, when configured (NLGW_OPENAPI). */
   openapi?: { file: string; responseValidation: 'off' | 'report' | 'enforce' }
-  logging: { level: string; pretty: boolean }
+  logging: RawConfig['logging']
 }
 
 type Json = Record<string, unknown>
-const section = (value: unknown, key: string): Json => (((value as Json | undefined)?.[key] as Json | undefined) ?? {})
 
 const validateConfig = compileSchema(configSchema)
-const validateCredentials = compileSchema(credentialsFileSchema)
+/** Fireblocks signs off-exchange requests with RSA PKCS#1 v1.5 over SHA-512, base64 (SPEC-README). */
+export const PLATFORM_SCHEME: SigningScheme = { algorithm: 'rsa', hash: 'sha512', preEncoding: 'plain', postEncoding: 'base64' }
+/** Network Link: a retry is recognised for at least 72 hours. */
+const MIN_IDEMPOTENCY_TTL_MS = 72 * 3_600_000
 
 /**
  * Environment variables that override config keys (the contract in README).
@@ -138,166 +138,139 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   applyEnv(value, env, problems)
   problems.push(...schemaProblems(doc, validateConfig, value))
   if (problems.length > 0) throw new ConfigError(problems)
-
+  const raw = value as RawConfig
   const baseDir = dirname(resolve(file))
-  const auth = section(value, 'auth')
-  const scheme = auth.scheme as SigningScheme
-  const timestampWindowMs = parseDuration(auth.timestampWindow as string, 300_000)
-  const nonceTtlMs = parseDuration(auth.nonceTtl as string, 0)
-  const credentials = new Map<string, Credential>()
+  const at = (path: Array<string | number>, message: string) => problems.push(doc.problem(path, message))
+
+  const { auth } = raw
+  const credentials = new Map<string, CredentialRecord>()
   const sources: GatewayConfig['auth']['sources'] = []
-  ;(auth.credentials as Json[]).forEach((source, index) => {
-    if (typeof source.file === 'string') {
+  auth.credentials.forEach((source, index) => {
+    if ('file' in source) {
       const path = resolve(baseDir, source.file)
       try {
         hash.update(readFileSync(path))
-        loadCredentialFile(path, scheme, env, credentials, problems)
+        loadCredentialFile(path, auth.scheme, env, credentials, problems)
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err
         problems.push(...err.problems)
       }
-    } else if (source.redis) {
-      sources.push({ redis: { prefix: (section(source, 'redis').prefix as string | undefined) ?? 'nlgw:credential:' } })
-      if (!section(value, 'redis').url) problems.push(doc.problem(['auth', 'credentials', index], 'a redis credential source needs redis.url (or REDIS_URL)'))
+    } else if ('redis' in source) {
+      sources.push({ redis: { prefix: source.redis.prefix ?? 'nlgw:credential:' } })
+      if (!raw.redis) at(['auth', 'credentials', index], 'a redis credential source needs redis.url (or REDIS_URL)')
     } else {
-      const http = section(source, 'http')
-      sources.push({ http: { url: http.url as string, timeoutMs: parseDuration(http.timeout as string, 2000), headers: (http.headers as Record<string, string>) ?? {} } })
+      sources.push({ http: { url: source.http.url, timeoutMs: parseDuration(source.http.timeout, 2000), headers: source.http.headers ?? {} } })
     }
   })
-  if (problems.length > 0) throw new ConfigError(problems)
 
-  const platform = loadPlatformSignature(doc, section(auth, 'platformSignature'), baseDir, env, problems)
-  const outbound = value.outbound === undefined ? undefined : loadOutbound(doc, section(value, 'outbound'), baseDir, env, problems)
-  if (parseDuration(section(value, 'idempotency').ttl as string | undefined, 72 * 3_600_000) < 72 * 3_600_000) {
-    problems.push(doc.problem(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h'))
+  let platform: GatewayConfig['auth']['platform']
+  if (auth.platformSignature?.enabled) {
+    const publicKeys: string[] = []
+    auth.platformSignature.publicKeys.forEach((ref, i) => {
+      try {
+        const pem = readSecret(ref, baseDir, env)
+        createVerifier(PLATFORM_SCHEME, pem) // parsed here only to report a bad key at its line
+        publicKeys.push(pem)
+      } catch (err) {
+        at(['auth', 'platformSignature', 'publicKeys', i], (err as Error).message)
+      }
+    })
+    platform = { publicKeys, routes: auth.platformSignature.routes }
   }
+  const outbound = raw.outbound && loadOutbound(raw.outbound, baseDir, env, at)
+  const idempotency = { ttlMs: parseDuration(raw.idempotency.ttl, 0), lockMs: parseDuration(raw.idempotency.lock, 0), maxEntries: raw.idempotency.maxEntries }
+  if (idempotency.ttlMs < MIN_IDEMPOTENCY_TTL_MS) at(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h')
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const server = section(value, 'server')
-  const metrics = section(value, 'metrics')
-  const redis = section(value, 'redis')
-  const cache = section(auth, 'credentialCache')
-  const upstream = section(value, 'upstream')
-  const logging = section(value, 'logging')
+  const { server, upstream, openapi } = raw
   return {
     file,
     hash: hash.digest('hex'),
     server: {
-      host: (server.host as string) ?? '127.0.0.1',
-      port: (server.port as number) ?? 8000,
-      basePath: (server.basePath as string) ?? '',
-      bodyLimit: (server.bodyLimit as number) ?? 65536,
-      headersTimeoutMs: parseDuration(server.headersTimeout as string | undefined, 10_000),
-      requestTimeoutMs: parseDuration(server.requestTimeout as string | undefined, 30_000),
-      shutdownDelayMs: parseDuration(server.shutdownDelay as string | undefined, 0),
-      shutdownTimeoutMs: parseDuration(server.shutdownTimeout as string | undefined, 10_000),
+      host: server.host,
+      port: server.port,
+      basePath: server.basePath,
+      bodyLimit: server.bodyLimit,
+      headersTimeoutMs: parseDuration(server.headersTimeout, 0),
+      requestTimeoutMs: parseDuration(server.requestTimeout, 0),
+      shutdownDelayMs: parseDuration(server.shutdownDelay, 0),
+      shutdownTimeoutMs: parseDuration(server.shutdownTimeout, 0),
     },
-    metrics: { host: (metrics.host as string) ?? '127.0.0.1', port: (metrics.port as number) ?? 9464, apiKeyLabel: (metrics.apiKeyLabel as boolean) ?? false },
-    ...(typeof redis.url === 'string' ? { redis: { url: redis.url, commandTimeoutMs: parseDuration(redis.commandTimeout as string, 1000) } } : {}),
+    metrics: raw.metrics,
+    ...(raw.redis ? { redis: { url: raw.redis.url, commandTimeoutMs: parseDuration(raw.redis.commandTimeout, 0) } } : {}),
     auth: {
-      scheme,
-      timestampWindowMs,
-      nonceTtlMs,
-      nonceMaxEntries: (section(auth, 'nonceStore').maxEntries as number) ?? 200_000,
-      base58BodyLimit: (auth.base58BodyLimit as number | undefined) ?? 8192,
+      scheme: auth.scheme,
+      timestampWindowMs: parseDuration(auth.timestampWindow, 0),
+      nonceTtlMs: parseDuration(auth.nonceTtl, 0),
+      nonceMaxEntries: auth.nonceStore.maxEntries,
+      base58BodyLimit: auth.base58BodyLimit,
       credentials,
       sources,
       cache: {
-        ttlMs: parseDuration(cache.ttl as string, 60_000),
-        negativeTtlMs: parseDuration(cache.negativeTtl as string, 5_000),
-        maxEntries: (cache.maxEntries as number) ?? 10_000,
-        maxUnknown: (cache.maxUnknown as number) ?? 10_000,
+        ttlMs: parseDuration(auth.credentialCache.ttl, 0),
+        negativeTtlMs: parseDuration(auth.credentialCache.negativeTtl, 0),
+        maxEntries: auth.credentialCache.maxEntries,
+        maxUnknown: auth.credentialCache.maxUnknown,
       },
       ...(platform ? { platform } : {}),
     },
     upstream: {
-      url: (upstream.url as string).replace(/\/$/, ''),
-      timeoutMs: parseDuration(upstream.timeout as string, 10_000),
-      connectTimeoutMs: parseDuration(upstream.connectTimeout as string, 2_000),
-      connections: (upstream.connections as number) ?? 128,
-      subjectHeader: ((upstream.subjectHeader as string) ?? 'x-nlgw-subject').toLowerCase(),
-      forwardFbapiHeaders: (upstream.forwardFbapiHeaders as boolean) ?? false,
-      forwardHeaders: ((upstream.forwardHeaders as string[] | undefined) ?? []).map((name) => name.toLowerCase()),
-      ...(typeof upstream.passthrough === 'string' ? { passthrough: upstream.passthrough } : {}),
-      ...(typeof upstream.readinessPath === 'string' ? { readinessPath: upstream.readinessPath } : {}),
+      ...upstream,
+      url: upstream.url.replace(/\/$/, ''),
+      timeoutMs: parseDuration(upstream.timeout, 0),
+      connectTimeoutMs: parseDuration(upstream.connectTimeout, 0),
+      subjectHeader: upstream.subjectHeader.toLowerCase(),
+      forwardHeaders: upstream.forwardHeaders.map((name) => name.toLowerCase()),
     },
-    mappings: mappingFiles((value.mappings as string[] | undefined) ?? [], baseDir),
+    mappings: mappingFiles(raw.mappings, baseDir),
     ...(outbound ? { outbound } : {}),
-    reload: { watch: (section(value, 'reload').watch as boolean | undefined) ?? false },
-    idempotency: {
-      ttlMs: parseDuration(section(value, 'idempotency').ttl as string | undefined, 72 * 3_600_000),
-      lockMs: parseDuration(section(value, 'idempotency').lock as string | undefined, 120_000),
-      maxEntries: (section(value, 'idempotency').maxEntries as number | undefined) ?? 20_000,
-    },
-    ...(typeof section(value, 'openapi').file === 'string'
-      ? {
-          openapi: {
-            file: resolve(baseDir, section(value, 'openapi').file as string),
-            responseValidation: (section(value, 'openapi').responseValidation as 'off' | 'report' | 'enforce' | undefined) ?? 'off',
-          },
-        }
-      : {}),
-    logging: { level: (logging.level as string) ?? 'info', pretty: (logging.pretty as boolean) ?? false },
+    reload: raw.reload,
+    idempotency,
+    ...(openapi?.file !== undefined ? { openapi: { file: resolve(baseDir, openapi.file), responseValidation: openapi.responseValidation } } : {}),
+    logging: raw.logging,
   }
 }
 
-/** By default the off-exchange collateral routes: every route under /accounts/{accountId}/collateral. */
-export const COLLATERAL_ROUTES = ['* /accounts/{accountId}/collateral/**']
-
-const PLATFORM_SCHEME: SigningScheme = { algorithm: 'rsa', hash: 'sha512', preEncoding: 'plain', postEncoding: 'base64' }
-
-function loadPlatformSignature(doc: SourceDocument, raw: Json, baseDir: string, env: NodeJS.ProcessEnv, problems: Problem[]): GatewayConfig['auth']['platform'] {
-  if (raw.enabled === false || raw.publicKeys === undefined) return undefined
-  const verifiers: Verifier[] = []
-  ;(raw.publicKeys as unknown[]).forEach((key, i) => {
+function loadOutbound(raw: NonNullable<RawConfig['outbound']>, baseDir: string, env: NodeJS.ProcessEnv, at: (path: Array<string | number>, message: string) => void): GatewayConfig['outbound'] {
+  const read = (field: 'apiKey' | 'key' | 'token'): string | undefined => {
+    const ref = raw[field]
+    if (ref === undefined) return undefined
     try {
-      verifiers.push(createVerifier(PLATFORM_SCHEME, typeof key === 'string' ? key : readRef(key as Json, baseDir, env)))
+      return readSecret(ref, baseDir, env)
     } catch (err) {
-      problems.push(doc.problem(['auth', 'platformSignature', 'publicKeys', i], (err as Error).message))
-    }
-  })
-  return { verifiers, routes: (raw.routes as string[] | undefined) ?? COLLATERAL_ROUTES }
-}
-
-function loadOutbound(doc: SourceDocument, raw: Json, baseDir: string, env: NodeJS.ProcessEnv, problems: Problem[]): GatewayConfig['outbound'] {
-  let apiKey = ''
-  let signer: Signer | undefined
-  try {
-    apiKey = typeof raw.apiKey === 'string' ? raw.apiKey : readRef(raw.apiKey as Json, baseDir, env).trim()
-  } catch (err) {
-    problems.push(doc.problem(['outbound', 'apiKey'], (err as Error).message))
-  }
-  try {
-    signer = createSigner(raw.scheme as SigningScheme, readRef(raw.key as Json, baseDir, env))
-  } catch (err) {
-    if (err instanceof SchemeError) err.problems.forEach((p) => problems.push(doc.problem(['outbound', 'scheme', p.field], p.message)))
-    else problems.push(doc.problem(['outbound', 'key'], (err as Error).message))
-  }
-  let token: string | undefined
-  if (raw.token !== undefined) {
-    try {
-      token = readRef(raw.token as Json, baseDir, env).trim()
-      if (token.length < 16) problems.push(doc.problem(['outbound', 'token'], 'the token must be at least 16 characters'))
-    } catch (err) {
-      problems.push(doc.problem(['outbound', 'token'], (err as Error).message))
+      at(['outbound', field], (err as Error).message)
+      return undefined
     }
   }
-  const host = (raw.host as string | undefined) ?? '127.0.0.1'
-  if (token === undefined && raw.token === undefined && !isLoopback(host)) {
+  const apiKey = read('apiKey')?.trim()
+  const key = read('key')
+  const token = read('token')?.trim()
+  if (token !== undefined && token.length < 16) at(['outbound', 'token'], 'the token must be at least 16 characters')
+  if (raw.token === undefined && !isLoopback(raw.host)) {
     // Anyone who reaches the listener could have the exchange's key sign for them.
-    problems.push(doc.problem(['outbound', 'host'], `listening on ${host} needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)`))
+    at(['outbound', 'host'], `listening on ${raw.host} needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)`)
   }
-  if (!signer) return undefined
+  if (key !== undefined) {
+    try {
+      createSigner(raw.scheme, key) // parsed here only to report a bad key or scheme at its line
+    } catch (err) {
+      if (err instanceof SchemeError) err.problems.forEach((p) => at(['outbound', 'scheme', p.field], p.message))
+      else at(['outbound', 'key'], (err as Error).message)
+      return undefined
+    }
+  }
+  if (apiKey === undefined || key === undefined) return undefined
   return {
-    host,
-    port: (raw.port as number | undefined) ?? 8100,
-    target: (raw.target as string).replace(/\/$/, ''),
+    host: raw.host,
+    port: raw.port,
+    target: raw.target.replace(/\/$/, ''),
     apiKey,
-    signer,
-    timeoutMs: parseDuration(raw.timeout as string | undefined, 10_000),
-    retries: (raw.retries as number | undefined) ?? 2,
-    signBasePath: (raw.signBasePath as boolean | undefined) ?? false,
-    allow: raw.allow as string[],
+    scheme: raw.scheme,
+    key,
+    timeoutMs: parseDuration(raw.timeout, 0),
+    retries: raw.retries,
+    signBasePath: raw.signBasePath,
+    allow: raw.allow,
     ...(token !== undefined ? { token } : {}),
   }
 }
@@ -305,69 +278,4 @@ function loadOutbound(doc: SourceDocument, raw: Json, baseDir: string, env: Node
 /** A host that only this machine (or pod) reaches. */
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-}
-
-function readRef(ref: Json, baseDir: string, env: NodeJS.ProcessEnv): string {
-  if (typeof ref.env === 'string') {
-    const value = env[ref.env]
-    if (value === undefined || value === '') throw new Error(`environment variable ${ref.env} is not set`)
-    return value
-  }
-  const path = resolve(baseDir, ref.file as string)
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
-  }
-}
-
-function loadCredentialFile(file: string, defaultScheme: SigningScheme, env: NodeJS.ProcessEnv, into: Map<string, Credential>, problems: Problem[]): void {
-  const doc = SourceDocument.read(file)
-  const invalid = schemaProblems(doc, validateCredentials)
-  if (invalid.length > 0) {
-    problems.push(...invalid)
-    return
-  }
-  const baseDir = dirname(file)
-  ;((doc.value as Json).credentials as Json[]).forEach((entry, index) => {
-    const at = (key: string | undefined, message: string) => problems.push(doc.problem(['credentials', index, ...(key ? [key] : [])], message))
-    const scheme = { ...defaultScheme, ...(entry.scheme as Partial<SigningScheme> | undefined) }
-    const keyField = scheme.algorithm === 'hmac' ? 'secret' : 'publicKey'
-    const otherField = keyField === 'secret' ? 'publicKey' : 'secret'
-    if (entry[otherField] !== undefined) return at(otherField, `${scheme.algorithm} credentials take "${keyField}", not "${otherField}"`)
-    if (entry[keyField] === undefined) return at(undefined, `missing "${keyField}" for a ${scheme.algorithm} credential`)
-    let apiKey: string
-    let key: string
-    try {
-      apiKey = typeof entry.apiKey === 'string' ? entry.apiKey : readRef(entry.apiKey as Json, baseDir, env).trim()
-    } catch (err) {
-      return at('apiKey', (err as Error).message)
-    }
-    try {
-      key = typeof entry[keyField] === 'string' ? (entry[keyField] as string) : readRef(entry[keyField] as Json, baseDir, env)
-    } catch (err) {
-      return at(keyField, (err as Error).message)
-    }
-    if (into.has(apiKey)) return at('apiKey', 'this API key is already configured')
-    try {
-      const credential = buildCredential(
-        apiKey,
-        {
-          id: entry.id as string | undefined,
-          enabled: entry.enabled as boolean | undefined,
-          subject: entry.subject as string,
-          accounts: entry.accounts as string[] | undefined,
-          key,
-          scheme: entry.scheme as Partial<SigningScheme> | undefined,
-        },
-        defaultScheme,
-      )
-      for (const other of into.values()) if (other.id === credential.id) return at('id', `credential id "${credential.id}" is used twice`)
-      into.set(apiKey, credential)
-    } catch (err) {
-      if (err instanceof SchemeError) err.problems.forEach((p) => at('scheme', `${p.field}: ${p.message}`))
-      else if (err instanceof KeyError) at(keyField, err.message)
-      else throw err
-    }
-  })
 }

@@ -1,166 +1,162 @@
 /**
- * The gateway config file (`NLGW_CONFIG`), as JSON Schema for Ajv. Every object
- * refuses unknown keys so that a typo is reported (with a suggestion) rather
- * than silently ignored. Durations are milliseconds or strings like "300ms",
- * "5s", "5m", "72h", "3d".
+ * The gateway config file (`NLGW_CONFIG`): its JSON Schema, its defaults and
+ * its TypeScript type, in one place (as pino's `defaultOptions` is one table).
+ * Ajv validates with `useDefaults`, so a key left out takes the `default`
+ * written here, and `RawConfig` is the type of what validation leaves. Every
+ * object refuses unknown keys so that a typo is reported (with a suggestion)
+ * rather than silently ignored. Durations are milliseconds or strings like
+ * "300ms", "5s", "5m", "72h", "3d".
  */
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
 import { ALGORITHMS, CURVES, HASHES, POST_ENCODINGS, PRE_ENCODINGS } from '../signing/index.js'
 
-export const DURATION = {
-  anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(ms|s|m|h|d)$' }],
-  'x-message': 'must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',
-} as const
-const PORT = { type: 'integer', minimum: 0, maximum: 65535 } as const
+const DURATION_PATTERN = '^\\d+(ms|s|m|h|d)$'
+/** Milliseconds, or a string such as "5s"; `default` a string of that form. */
+export const Duration = (fallback?: string) =>
+  Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: DURATION_PATTERN })], {
+    'x-message': 'must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',
+    ...(fallback !== undefined ? { default: fallback } : {}),
+  })
+/** One of these strings; kept as `enum` so that a typo gets "did you mean". */
+const OneOf = <T extends readonly string[]>(values: T, options: object = {}) => Type.Unsafe<T[number]>({ enum: [...values], ...options })
+/** A section of the file: unknown keys refused; `{}` when left out, so that its defaults apply. */
+const Section = <T extends TProperties>(properties: T, options: object = {}) => Type.Object(properties, { additionalProperties: false, ...options })
+const Optional = <T extends TSchema>(schema: T) => Type.Optional(schema)
+const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback })
+const UrlPath = (options: object = {}) => Type.String({ pattern: '^(/[^/?#]+)*$', ...options })
+
 /** A path segment of a route template: a literal, or a whole-segment `{param}`. */
 const SEGMENT = '/(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z0-9._~-]+)'
 /** `METHOD /path/{param}`, `*` for any method, a trailing `/**` for a subtree (src/route-table.ts). */
-export const ROUTE_TEMPLATE = {
-  type: 'string',
+export const RouteTemplate = Type.String({
   pattern: `^(\\*|GET|POST|PUT|PATCH|DELETE) (?=/)(${SEGMENT})*(/\\*\\*)?$`,
   'x-message': 'must be "METHOD /path/{param}" ("*" for any method, "/**" at the end for a subtree), e.g. "GET /collateral/**"',
-} as const
-const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required })
+})
+
 /** A value read from the environment or a file, never written inline. */
-export const SECRET_REF = {
-  type: 'object',
-  'x-message': 'must be { env: VARIABLE } or { file: PATH }',
-  additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
-  properties: { env: { type: 'string', minLength: 1 }, file: { type: 'string', minLength: 1 } },
-} as const
-
-export const schemeSchema = (required: string[]) =>
-  object(
-    {
-      algorithm: { enum: ALGORITHMS },
-      hash: { enum: HASHES },
-      curve: { enum: CURVES },
-      preEncoding: { enum: PRE_ENCODINGS },
-      postEncoding: { enum: POST_ENCODINGS },
-    },
-    required,
-  )
-
-export const configSchema = object(
-  {
-    server: object({
-      host: { type: 'string' },
-      port: PORT,
-      basePath: { type: 'string', pattern: '^(/[^/?#]+)*$' },
-      bodyLimit: { type: 'integer', minimum: 1024, maximum: 16777216 },
-      headersTimeout: DURATION,
-      requestTimeout: DURATION,
-      shutdownDelay: DURATION,
-      shutdownTimeout: DURATION,
-    }),
-    metrics: object({ host: { type: 'string' }, port: PORT, apiKeyLabel: { type: 'boolean' } }),
-    redis: object({ url: { type: 'string' }, commandTimeout: DURATION }),
-    auth: object(
-      {
-        scheme: schemeSchema(['algorithm', 'hash', 'preEncoding', 'postEncoding']),
-        timestampWindow: DURATION,
-        nonceTtl: DURATION,
-        nonceStore: object({ maxEntries: { type: 'integer', minimum: 1 } }),
-        base58BodyLimit: { type: 'integer', minimum: 1024, maximum: 16777216 },
-        credentials: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            'x-message': 'a credential source is { file: PATH }, { redis: { prefix } } or { http: { url, timeout, headers } }',
-            oneOf: [
-              object({ file: { type: 'string', minLength: 1 } }, ['file']),
-              object({ redis: object({ prefix: { type: 'string' } }) }, ['redis']),
-              object(
-                {
-                  http: object(
-                    { url: { type: 'string', pattern: '^https?://' }, timeout: DURATION, headers: { type: 'object', additionalProperties: { type: 'string' } } },
-                    ['url'],
-                  ),
-                },
-                ['http'],
-              ),
-            ],
-          },
-        },
-        credentialCache: object({ ttl: DURATION, negativeTtl: DURATION, maxEntries: { type: 'integer', minimum: 1 }, maxUnknown: { type: 'integer', minimum: 1 } }),
-        platformSignature: object(
-          {
-            enabled: { type: 'boolean' },
-            publicKeys: {
-              type: 'array',
-              minItems: 1,
-              items: { anyOf: [{ type: 'string', pattern: '-----BEGIN' }, SECRET_REF], 'x-message': 'must be an inline PEM, { env: VARIABLE } or { file: PATH }' },
-            },
-            routes: { type: 'array', items: ROUTE_TEMPLATE },
-          },
-          ['publicKeys'],
-        ),
-      },
-      ['scheme', 'credentials'],
-    ),
-    upstream: object(
-      {
-        url: { type: 'string', pattern: '^https?://[^/?#]+/?$' },
-        timeout: DURATION,
-        connectTimeout: DURATION,
-        connections: { type: 'integer', minimum: 1 },
-        subjectHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$' },
-        forwardFbapiHeaders: { type: 'boolean' },
-        forwardHeaders: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9-]+$' }, 'x-message': 'must be a list of header names' },
-        passthrough: { type: 'string', pattern: '^(/[^/?#]+)*$' },
-        readinessPath: { type: 'string', pattern: '^/' },
-      },
-      ['url'],
-    ),
-    reload: object({ watch: { type: 'boolean' } }),
-    outbound: object(
-      {
-        host: { type: 'string' },
-        port: PORT,
-        target: { type: 'string', pattern: '^https?://' },
-        apiKey: { anyOf: [{ type: 'string', minLength: 1 }, SECRET_REF], 'x-message': 'must be the key, { env: VARIABLE } or { file: PATH }' },
-        scheme: schemeSchema(['algorithm', 'hash', 'preEncoding', 'postEncoding']),
-        key: SECRET_REF,
-        timeout: DURATION,
-        retries: { type: 'integer', minimum: 0, maximum: 5 },
-        signBasePath: { type: 'boolean' },
-        allow: {
-          type: 'array',
-          items: ROUTE_TEMPLATE,
-          'x-message': 'must list the Fireblocks endpoints the backend may call, e.g. ["POST /collateral/settlements", "GET /collateral/**"]',
-        },
-        token: SECRET_REF,
-      },
-      ['target', 'apiKey', 'scheme', 'key', 'allow'],
-    ),
-    idempotency: object({ ttl: DURATION, lock: DURATION, maxEntries: { type: 'integer', minimum: 1 } }),
-    openapi: object({ file: { type: 'string', minLength: 1 }, responseValidation: { enum: ['off', 'report', 'enforce'] } }),
-    mappings: { type: 'array', items: { type: 'string', minLength: 1 }, 'x-message': 'must be a list of mapping files or directories' },
-    logging: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, pretty: { type: 'boolean' } }),
-  },
-  ['auth', 'upstream'],
+export const SecretRef = Section(
+  { env: Optional(Type.String({ minLength: 1 })), file: Optional(Type.String({ minLength: 1 })) },
+  { minProperties: 1, maxProperties: 1, 'x-message': 'must be { env: VARIABLE } or { file: PATH }' },
 )
+export type SecretRef = Static<typeof SecretRef>
+const InlineOr = (inline: object, message: string) => Type.Union([Type.String(inline), SecretRef], { 'x-message': message })
+const PublicKey = InlineOr({ pattern: '-----BEGIN' }, 'must be an inline PEM, { env: VARIABLE } or { file: PATH }')
+const ApiKey = InlineOr({ minLength: 1 }, 'must be the key, { env: VARIABLE } or { file: PATH }')
+
+const schemeFields = {
+  algorithm: OneOf(ALGORITHMS),
+  hash: OneOf(HASHES),
+  curve: Optional(OneOf(CURVES)),
+  preEncoding: OneOf(PRE_ENCODINGS),
+  postEncoding: OneOf(POST_ENCODINGS),
+}
+const Scheme = Section(schemeFields)
+/** In a credential: any field of the provider-wide scheme, overridden. */
+const SchemeOverride = Type.Partial(Section(schemeFields))
+
+/** By default the off-exchange collateral routes: every route under /accounts/{accountId}/collateral. */
+export const COLLATERAL_ROUTES = ['* /accounts/{accountId}/collateral/**']
+
+const CredentialSource = Type.Union(
+  [
+    Section({ file: Type.String({ minLength: 1 }) }),
+    // Defaults inside a union's branches are not applied by Ajv: the loader supplies these two.
+    Section({ redis: Section({ prefix: Optional(Type.String()) }) }),
+    Section({ http: Section({ url: Type.String({ pattern: '^https?://' }), timeout: Optional(Duration()), headers: Optional(Type.Record(Type.String(), Type.String())) }) }),
+  ],
+  { 'x-message': 'a credential source is { file: PATH }, { redis: { prefix } } or { http: { url, timeout, headers } }' },
+)
+export type CredentialSourceConfig = Static<typeof CredentialSource>
+
+export const configSchema = Section({
+  server: Section(
+    {
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Port(8000),
+      basePath: UrlPath({ default: '' }),
+      bodyLimit: Type.Integer({ minimum: 1024, maximum: 16777216, default: 65536 }),
+      headersTimeout: Duration('10s'),
+      requestTimeout: Duration('30s'),
+      shutdownDelay: Duration('0s'),
+      shutdownTimeout: Duration('10s'),
+    },
+    { default: {} },
+  ),
+  metrics: Section({ host: Type.String({ default: '127.0.0.1' }), port: Port(9464), apiKeyLabel: Type.Boolean({ default: false }) }, { default: {} }),
+  redis: Optional(Section({ url: Type.String(), commandTimeout: Duration('1s') })),
+  auth: Section({
+    scheme: Scheme,
+    timestampWindow: Duration('5m'),
+    nonceTtl: Duration('0s'),
+    nonceStore: Section({ maxEntries: Type.Integer({ minimum: 1, default: 200_000 }) }, { default: {} }),
+    base58BodyLimit: Type.Integer({ minimum: 1024, maximum: 16777216, default: 8192 }),
+    credentials: Type.Array(CredentialSource, { minItems: 1 }),
+    credentialCache: Section(
+      {
+        ttl: Duration('60s'),
+        negativeTtl: Duration('5s'),
+        maxEntries: Type.Integer({ minimum: 1, default: 10_000 }),
+        maxUnknown: Type.Integer({ minimum: 1, default: 10_000 }),
+      },
+      { default: {} },
+    ),
+    platformSignature: Optional(
+      Section({
+        enabled: Type.Boolean({ default: true }),
+        publicKeys: Type.Array(PublicKey, { minItems: 1 }),
+        routes: Type.Array(RouteTemplate, { default: COLLATERAL_ROUTES }),
+      }),
+    ),
+  }),
+  upstream: Section({
+    url: Type.String({ pattern: '^https?://[^/?#]+/?$' }),
+    timeout: Duration('10s'),
+    connectTimeout: Duration('2s'),
+    connections: Type.Integer({ minimum: 1, default: 128 }),
+    subjectHeader: Type.String({ pattern: '^[A-Za-z0-9-]+$', default: 'x-nlgw-subject' }),
+    forwardFbapiHeaders: Type.Boolean({ default: false }),
+    forwardHeaders: Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { default: [], 'x-message': 'must be a list of header names' }),
+    passthrough: Optional(UrlPath()),
+    readinessPath: Optional(Type.String({ pattern: '^/' })),
+  }),
+  reload: Section({ watch: Type.Boolean({ default: false }) }, { default: {} }),
+  outbound: Optional(
+    Section({
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Port(8100),
+      target: Type.String({ pattern: '^https?://' }),
+      apiKey: ApiKey,
+      scheme: Scheme,
+      key: SecretRef,
+      timeout: Duration('10s'),
+      retries: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
+      signBasePath: Type.Boolean({ default: false }),
+      allow: Type.Array(RouteTemplate, { 'x-message': 'must list the Fireblocks endpoints the backend may call, e.g. ["POST /collateral/settlements", "GET /collateral/**"]' }),
+      token: Optional(SecretRef),
+    }),
+  ),
+  idempotency: Section({ ttl: Duration('72h'), lock: Duration('2m'), maxEntries: Type.Integer({ minimum: 1, default: 20_000 }) }, { default: {} }),
+  openapi: Optional(Section({ file: Optional(Type.String({ minLength: 1 })), responseValidation: OneOf(['off', 'report', 'enforce'] as const, { default: 'off' }) })),
+  mappings: Type.Array(Type.String({ minLength: 1 }), { default: [], 'x-message': 'must be a list of mapping files or directories' }),
+  logging: Section({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }), pretty: Type.Boolean({ default: false }) }, { default: {} }),
+})
+
+/** The config file as validation leaves it: every default filled in. */
+export type RawConfig = Static<typeof configSchema>
 
 /** The credentials file a `{ file }` source points at. */
-export const credentialsFileSchema = object(
-  {
-    credentials: {
-      type: 'array',
-      items: object(
-        {
-          id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
-          apiKey: { anyOf: [{ type: 'string', minLength: 1 }, SECRET_REF], 'x-message': 'must be the key, { env: VARIABLE } or { file: PATH }' },
-          secret: SECRET_REF,
-          publicKey: { anyOf: [{ type: 'string', pattern: '-----BEGIN' }, SECRET_REF], 'x-message': 'must be an inline PEM, { env: VARIABLE } or { file: PATH }' },
-          enabled: { type: 'boolean' },
-          subject: { type: 'string', minLength: 1 },
-          accounts: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
-          scheme: schemeSchema([]),
-        },
-        ['apiKey', 'subject'],
-      ),
-    },
-  },
-  ['credentials'],
-)
+export const credentialsFileSchema = Section({
+  credentials: Type.Array(
+    Section({
+      id: Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+      apiKey: ApiKey,
+      secret: Optional(SecretRef),
+      publicKey: Optional(PublicKey),
+      enabled: Type.Boolean({ default: true }),
+      subject: Type.String({ minLength: 1 }),
+      accounts: Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
+      scheme: Optional(SchemeOverride),
+    }),
+  ),
+})
+export type CredentialsFile = Static<typeof credentialsFileSchema>

@@ -3,11 +3,12 @@ import { suggest, type Problem } from './problems.js'
 import type { SourceDocument } from './yaml.js'
 
 /**
- * Ajv with messages a config author can act on. A schema may carry
+ * Ajv with messages a config author can act on, filling in each `default`
+ * of the schema (the one table of defaults). A schema may carry
  * `x-message`: the one message for any error in it, replacing, for an
  * `anyOf` / `oneOf`, the noise of its branches.
  */
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true })
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, useDefaults: true })
 ajv.addVocabulary(['x-message'])
 
 export function compileSchema(schema: object): ValidateFunction {

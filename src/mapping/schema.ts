@@ -3,7 +3,7 @@
  * YAML checked by the template compiler; this schema checks everything around
  * them, so a misspelt key is caught with a suggestion.
  */
-import { DURATION } from '../config/schema.js'
+import { Duration } from '../config/schema.js'
 import { ERROR_TYPES } from '../errors.js'
 
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required })
@@ -18,7 +18,7 @@ export const callSchema = object({
   query: { type: 'object' },
   headers: { type: 'object' },
   body: ANY,
-  timeout: DURATION,
+  timeout: Duration(),
   exactNumbers: { type: 'boolean' },
   pages: object(
     {
@@ -49,7 +49,7 @@ export const mappingFileSchema = object(
   {
     // Not compiled by itself: a place to define YAML anchors (&name) that routes refer to (*name).
     fragments: ANY,
-    defaults: object({ timeout: DURATION, exactNumbers: { type: 'boolean' }, errors: { type: 'array', items: errorRule } }),
+    defaults: object({ timeout: Duration(), exactNumbers: { type: 'boolean' }, errors: { type: 'array', items: errorRule } }),
     routes: {
       type: 'array',
       items: object(

@@ -44,7 +44,7 @@ t.test('every mistake is printed as file:line:col, and the exit code is 1', asyn
   t.equal(res.code, 1)
   const file = join(dir, 'mappings.yaml')
   t.same(res.stdout.trim().split('\n'), [
-    `${file}:7:12: routes[2].route: must be "METHOD /path/{param}", e.g. "GET /accounts/{accountId}/balances"`,
+    `${file}:7:12: routes[2].route: must be "METHOD /path/{param}", each parameter a whole segment, e.g. "GET /accounts/{accountId}/balances"`,
     '1 problem(s)',
   ], 'structure first')
   writeFileSync(file, `routes:

@@ -41,7 +41,7 @@ t.test('npm pack → npm install --omit=dev → nlgw check and the gateway start
   t.equal(check.status, 0, check.stdout + check.stderr)
   t.match(check.stdout, /ok — 1 mapped route/)
 
-  const server = await startServer(project, { script: join(app, 'node_modules', 'network-link-gateway', 'dist', 'src', 'server.js') })
+  const server = await startServer(project, { script: join(app, 'node_modules', 'network-link-gateway', 'dist', 'plugins', 'server.js') })
   t.teardown(() => server.child.kill('SIGKILL'))
   t.ok(await fetch(`${server.ops}/healthz`).then((r) => r.ok, () => false), 'the installed gateway answers /healthz')
   const res = await send(server.url, { path: '/v2/capabilities', key: hmac.key })
