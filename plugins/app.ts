@@ -10,6 +10,13 @@ import { passthrough } from './passthrough.js'
 import rawBodyPlugin from './raw-body.js'
 import targetPlugin from './target.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Time spent in backend calls (mapped or passed through), for the access log. */
+    upstreamSeconds: number | undefined
+  }
+}
+
 /**
  * The Network Link listener: errors in Network Link format everywhere; every
  * request's target parsed once and matched against the current mapping set,
@@ -36,6 +43,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
   })
   await app.register(errorsPlugin)
   drainOnClose(app)
+  app.decorateRequest('upstreamSeconds', undefined)
   app.addHook('onResponse', async (request, reply) => {
     const route = request.route?.template.path ?? 'unmatched'
     const key = request.identified?.credential.id

@@ -5,13 +5,6 @@ import { answerMapped, type PipelineOptions } from '../src/mapping/pipeline.js'
 import { HTTP_METHODS } from '../src/route-table.js'
 import type { Forward } from './passthrough.js'
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Time spent in backend calls, for the access log. */
-    upstreamSeconds?: number
-  }
-}
-
 export interface MappedRoutesOptions extends PipelineOptions {
   /** For targets the current set does not map: passthrough, or 404. */
   fallback?: Forward
