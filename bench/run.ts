@@ -2,38 +2,54 @@
  * `npm run bench`: every benchmark in one run, reported as ratios against
  * baselines measured in the same run on the same machine, and written to
  * bench/RESULTS.md. BENCH_MS sets the micro-benchmark time, BENCH_HTTP_SECONDS
- * each HTTP run, BENCH_PORT the first of nine loopback ports used.
+ * each HTTP run, BENCH_PORT the first of the loopback ports used.
  */
 import { execSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { httpBench, stopAll } from './http.js'
+import { floodBench } from './flood.js'
+import { growthBench } from './growth.js'
+import { httpBench } from './http.js'
 import { mappingBench } from './mapping.js'
 import { table } from './measure.js'
+import { stopAll } from './procs.js'
 import { verifyBench } from './verify.js'
 
 const ms = Number(process.env.BENCH_MS ?? 1000)
 const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 5)
+const base = Number(process.env.BENCH_PORT ?? 18_300)
 const out: string[] = []
 const print = (text: string) => {
   console.log(text)
   out.push(text)
 }
-// The backend, Redis and gateways are child processes: never leave them holding the ports.
+// The backends, Redis and gateways are child processes: never leave them holding the ports.
 process.on('exit', stopAll)
 process.on('SIGINT', () => process.exit(130))
 
 print('# Network Link Gateway benchmarks\n')
-print(`${new Date().toISOString().slice(0, 10)} — node ${process.version}, nproc ${execSync('nproc').toString().trim()} (${cpus()[0]?.model ?? 'unknown CPU'}); load generator, gateway, backend and Redis share the machine, so compare ratios, not absolute numbers.\n`)
-print('## Signature verification: the gateway\'s verifier next to the raw library call\n')
+print(`${new Date().toISOString().slice(0, 10)} — node ${process.version}, nproc ${execSync('nproc').toString().trim()} (${cpus()[0]?.model ?? 'unknown CPU'}); load generator, gateway, backend and Redis share the machine: read CPU per request and ratios, not absolute req/s.\n`)
+print("## Signature verification: the gateway's verifier next to the raw library call\n")
 print(table(verifyBench(ms)))
 print('\n## Mapping: a 20-item balance list (target: within 3× of hand-written JS)\n')
 print(table(mappingBench(ms)))
-print(`\n## HTTP: ${seconds} s per run. Maximum: 32 connections, closed loop (autocannon). Half load: half of each configuration's own maximum, open loop at a steady rate, latency from when each request was due; added p99 = gateway minus the backend direct at the same rate\n`)
-const http = await httpBench(seconds, { base: Number(process.env.BENCH_PORT ?? 18_300) })
+print(`\n## HTTP, mapped GET /accounts/{id}/balances: ${seconds} s per run, 32 connections, closed loop (wrk), every gateway request freshly signed. CPU µs/req is the process's own utime+stime over the requests it answered\n`)
+const http = await httpBench(seconds, { base })
 print(table(http.rows))
+print('\n### Latency at half of each one\'s maximum (open loop, generator and target pinned to different cores)\n')
+print(table(http.latency))
 print('')
 for (const finding of http.findings) print(`- ${finding}`)
+print(`\n## How cost grows with list size and body size (${seconds} s per run)\n`)
+const growth = await growthBench(seconds, { base: base + 20 })
+print(table(growth.rows))
+print('')
+for (const finding of growth.findings) print(`- ${finding}`)
+print('\n## A flood of bogus signatures with a known key\n')
+const flood = await floodBench({ base: base + 30 })
+print(table(flood.rows))
+print('')
+for (const finding of flood.findings) print(`- ${finding}`)
 writeFileSync(new URL('../../bench/RESULTS.md', import.meta.url), out.join('\n') + '\n')
 print('\nwritten to bench/RESULTS.md')
 process.exit(0)
