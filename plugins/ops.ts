@@ -1,16 +1,21 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Registry } from 'prom-client'
 import type { Check } from '../src/core.js'
 import { drainOnClose } from './drain.js'
 
 export type Readiness = () => Promise<Record<string, Check>>
+
+/** What /metrics serves: a prom-client Registry, or the cluster primary's aggregate of its workers'. */
+export interface MetricsSource {
+  contentType: string
+  metrics(): Promise<string>
+}
 
 /**
  * The operations listener (METRICS_PORT): Prometheus metrics, liveness and
  * readiness. `/readyz` answers 503 with the failing checks in its body while
  * any dependency is down, so an orchestrator stops routing to this replica.
  */
-export async function buildOpsApp({ registry, readiness }: { registry: Registry; readiness: Readiness }): Promise<FastifyInstance> {
+export async function buildOpsApp({ registry, readiness }: { registry: MetricsSource; readiness: Readiness }): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   drainOnClose(app)
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))

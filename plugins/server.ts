@@ -2,13 +2,17 @@
 /**
  * The gateway process: `NLGW_CONFIG=gateway.yaml node dist/plugins/server.js`.
  * Network Link listener on server.host:port, metrics and health on
- * metrics.host:port.
+ * metrics.host:port. With `server.workers` above 1, this process is the
+ * primary: it forks the workers that serve (node:cluster shares the port),
+ * answers the operations endpoints for all of them, and relays signals.
  */
+import cluster from 'node:cluster'
 import { watch } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { ConfigError, formatProblem } from '../src/config/problems.js'
-import { loadConfig } from '../src/config/load.js'
+import { loadConfig, type GatewayConfig } from '../src/config/load.js'
 import { redactUrl, redisReady } from '../src/redis.js'
+import { answerPrimary, runPrimary } from './cluster.js'
 import { createGateway } from './gateway.js'
 import { buildOpsApp } from './ops.js'
 
@@ -16,24 +20,27 @@ async function main(): Promise<void> {
   const file = process.env.NLGW_CONFIG
   if (!file) throw new ConfigError([{ file: 'environment', path: 'NLGW_CONFIG', message: 'set NLGW_CONFIG to the gateway config file' }])
   const config = loadConfig(file)
+  if (config.server.workers > 1 && cluster.isPrimary) return runPrimary(config, watchFiles)
+  return serve(config)
+}
+
+/** One serving process: the whole gateway, or one worker of several. */
+async function serve(config: GatewayConfig): Promise<void> {
   const gateway = await createGateway(config)
   const log = gateway.app.log
-
   let closing = false
   // While shutting down, /readyz fails at once so that load balancers stop sending new requests.
-  const ops = await buildOpsApp({
-    registry: gateway.metrics.registry,
-    readiness: async () => (closing ? { shutdown: { ok: false, detail: 'shutting down' } } : gateway.readiness()),
-  })
+  const readiness = async () => (closing ? { shutdown: { ok: false, detail: 'shutting down' } } : gateway.readiness())
+  const ops = cluster.isWorker ? answerPrimary(gateway.metrics.registry, readiness) : await buildOpsApp({ registry: gateway.metrics.registry, readiness })
 
   if (gateway.redis) {
     // Start anyway if Redis is late: requests are refused with 503 and /readyz says why until it connects.
     await redisReady(gateway.redis, 5000).catch((err: unknown) => log.warn({ redis: redactUrl(config.redis?.url ?? ''), err: (err as Error).message }, 'Redis not reachable yet'))
   }
   await gateway.app.listen({ host: config.server.host, port: config.server.port })
-  await ops.listen({ host: config.metrics.host, port: config.metrics.port })
+  if (ops) await ops.listen({ host: config.metrics.host, port: config.metrics.port })
   if (gateway.outbound && config.outbound) await gateway.outbound.listen({ host: config.outbound.host, port: config.outbound.port })
-  log.info({ metrics: `http://${config.metrics.host}:${config.metrics.port}/metrics`, nonceStore: gateway.nonces.kind }, 'gateway ready')
+  log.info({ metrics: `http://${config.metrics.host}:${config.metrics.port}/metrics`, nonceStore: gateway.nonces.kind, ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) }, 'gateway ready')
 
   /**
    * SIGTERM: report not ready, wait shutdownDelay for load balancers to notice,
@@ -52,7 +59,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, shutdownDelayMs))
     try {
       await gateway.close()
-      await ops.close()
+      await ops?.close()
       log.info('shut down cleanly')
       process.exit(0)
     } catch (err) {
@@ -69,7 +76,8 @@ async function main(): Promise<void> {
     }
   }
   process.on('SIGHUP', () => reload('SIGHUP'))
-  if (config.reload.watch) watchFiles([config.file, ...gateway.mappings.current.files], () => reload('file change'))
+  // A worker's primary watches the files and relays the change as SIGHUP.
+  if (config.reload.watch && !cluster.isWorker) watchFiles([config.file, ...gateway.mappings.current.files], () => reload('file change'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }

@@ -95,7 +95,8 @@ export function createMetrics({ registry = new Registry(), apiKeyLabel = false, 
     idempotentReplays: new Counter({ name: 'nlgw_idempotent_replays_total', help: 'Retries answered with the stored response, by route', labelNames: ['route'] as const, registers }),
     responseInvalid: new Counter({ name: 'nlgw_response_validation_failures_total', help: 'Mapped responses that break the OpenAPI schema, by route', labelNames: ['route'] as const, registers }),
     reloads,
-    configInfo: new Gauge({ name: 'nlgw_config_info', help: 'The loaded config and mappings, by digest', labelNames: ['hash'] as const, registers }),
+    // With workers, the primary sums each metric over them; this one is the same in every worker.
+    configInfo: new Gauge({ name: 'nlgw_config_info', help: 'The loaded config and mappings, by digest', labelNames: ['hash'] as const, registers, aggregator: 'max' }),
     countError(spec, keyId) {
       errors[COUNTER_BY_KIND[spec.kind]].inc({ reason: spec.reason })
       if (authRefusalsByKey && spec.kind === 'auth' && keyId) authRefusalsByKey.inc({ reason: spec.reason, key: keyId })

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { CredentialRecord } from '../credentials/credential.js'
@@ -27,6 +28,8 @@ export interface GatewayConfig {
     port: number
     basePath: string
     bodyLimit: number
+    /** Serving processes on the one port ("auto": one per CPU); above 1 needs Redis. */
+    workers: number
     /** A client must send its headers within this, and its whole request within requestTimeoutMs (slowloris). */
     headersTimeoutMs: number
     requestTimeoutMs: number
@@ -180,6 +183,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const outbound = raw.outbound && loadOutbound(raw.outbound, baseDir, env, at)
   const idempotency = { ttlMs: parseDuration(raw.idempotency.ttl, 0), lockMs: parseDuration(raw.idempotency.lock, 0), maxEntries: raw.idempotency.maxEntries }
   if (idempotency.ttlMs < MIN_IDEMPOTENCY_TTL_MS) at(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h')
+  const workers = raw.server.workers === 'auto' ? availableParallelism() : raw.server.workers
+  if (workers > 1 && !raw.redis) {
+    at(['server', 'workers'], `${workers} workers need redis.url (or REDIS_URL): each worker has its own memory, so a nonce one worker saw another would accept`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   const { server, upstream, openapi } = raw
@@ -191,6 +198,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       port: server.port,
       basePath: server.basePath,
       bodyLimit: server.bodyLimit,
+      workers,
       headersTimeoutMs: parseDuration(server.headersTimeout, 0),
       requestTimeoutMs: parseDuration(server.requestTimeout, 0),
       shutdownDelayMs: parseDuration(server.shutdownDelay, 0),

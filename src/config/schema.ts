@@ -75,6 +75,7 @@ export const configSchema = Section({
       port: Port(8000),
       basePath: UrlPath({ default: '' }),
       bodyLimit: Type.Integer({ minimum: 1024, maximum: 16777216, default: 65536 }),
+      workers: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], { default: 1, 'x-message': 'must be a number of worker processes (1 to 64) or "auto" (one per CPU)' }),
       headersTimeout: Duration('10s'),
       requestTimeout: Duration('30s'),
       shutdownDelay: Duration('0s'),
