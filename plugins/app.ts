@@ -67,7 +67,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
   })
   const passthroughPrefix = config.upstream.passthrough
   await app.register(async (networkLink) => {
-    await networkLink.register(targetPlugin, { basePath: config.server.basePath, mappings, passthrough: passthroughPrefix !== undefined })
+    await networkLink.register(targetPlugin, { basePath: config.server.basePath, mappings })
     await networkLink.register(authPlugin, { authenticator })
     await networkLink.register(rawBodyPlugin, { bodyLimit: config.server.bodyLimit })
     const fallback =

@@ -11,7 +11,7 @@ declare module 'fastify' {
     target: RequestTarget
     /** The mapping set this request runs on, taken once: a reload never changes a request half-way. */
     mappingSet: MappingSet
-    /** The Network Link route template the target matches, if any. */
+    /** The Network Link route template the target matches (anything else is a 404 in the first hook). */
     route: RouteMatch | undefined
   }
 }
@@ -19,8 +19,6 @@ declare module 'fastify' {
 export interface TargetPluginOptions {
   basePath: string
   mappings: { readonly current: MappingSet }
-  /** With passthrough, a target no route matches still goes on (to the backend); without, it is a 404. */
-  passthrough: boolean
 }
 
 /**
@@ -29,7 +27,7 @@ export interface TargetPluginOptions {
  * not in Fastify's router (which decodes escapes and accepts absolute-form
  * targets: every request reaches one catch-all route).
  */
-async function targetPlugin(app: FastifyInstance, { basePath, mappings, passthrough }: TargetPluginOptions): Promise<void> {
+async function targetPlugin(app: FastifyInstance, { basePath, mappings }: TargetPluginOptions): Promise<void> {
   app.decorateRequest('target', null as unknown as RequestTarget)
   app.decorateRequest('mappingSet', null as unknown as MappingSet)
   app.decorateRequest('route', undefined)
@@ -37,7 +35,8 @@ async function targetPlugin(app: FastifyInstance, { basePath, mappings, passthro
     request.target = parseTarget(request.url, basePath)
     request.mappingSet = mappings.current
     request.route = request.mappingSet.table.match(request.method, request.target.segments)
-    if (request.route === undefined && !passthrough) throw new GatewayError(ERRORS.routeNotFound)
+    // Mapped or passed through, only a Network Link route goes on (src/network-link-routes.ts says why).
+    if (request.route === undefined) throw new GatewayError(ERRORS.routeNotFound)
   })
 }
 

@@ -7,6 +7,7 @@ import { compileSchema, schemaProblems } from '../config/validate.js'
 import { SourceDocument } from '../config/yaml.js'
 import type { GatewayConfig } from '../config/load.js'
 import type { OpenApiDocument } from '../openapi/document.js'
+import { NETWORK_LINK_ROUTES } from '../network-link-routes.js'
 import { RouteTable, routeKey, splitRouteKey, templateParams } from '../route-table.js'
 import { compileRoute, type CompiledRoute, type RouteDefaults } from './route.js'
 import { mappingFileSchema } from './schema.js'
@@ -15,7 +16,7 @@ import { mappingFileSchema } from './schema.js'
 export interface MappingSet {
   /** `METHOD /path/{param}` → route. */
   routes: ReadonlyMap<string, CompiledRoute>
-  /** Requests are matched here: the mapped routes and every Network Link route the OpenAPI document names. */
+  /** Requests are matched here: the mapped routes and every Network Link route (the OpenAPI document's, or the built-in list). */
   table: RouteTable
   /** Digest of the files' contents. */
   hash: string
@@ -96,7 +97,7 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
     })
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { routes, table: new RouteTable(new Set([...routes.keys(), ...(options.knownRoutes ?? [])])), hash: hash.digest('hex'), files: [...files] }
+  return { routes, table: new RouteTable(new Set([...routes.keys(), ...(options.knownRoutes ?? NETWORK_LINK_ROUTES)])), hash: hash.digest('hex'), files: [...files] }
 }
 
 /** The config's mappings, checked against the OpenAPI document when there is one: the routes must exist, statuses default to the spec's. */

@@ -48,10 +48,10 @@ t.test('over HTTP: large base58-signed bodies are verified off the event loop; o
   const post = (body: string, sign = true) => {
     const timestamp = String(Date.now())
     const nonce = randomUUID()
-    const message = Buffer.from(`${timestamp}${nonce}POST/accounts/a1/things${body}`)
+    const message = Buffer.from(`${timestamp}${nonce}POST/accounts/a1/transfers/withdrawals/blockchain${body}`)
     // Signed by Python (hmac, hashlib, a base58 written there), not by the gateway's code.
     const [signed] = sign ? independent([{ op: 'sign', algorithm: 'hmac', hash: 'sha3-256', pre: 'base58', post: 'base32', key: secretFile, message }]) : [{ signature: 'mfrgg' }]
-    return send(gateway.url, { method: 'POST', path: '/v2/accounts/a1/things', apiKey: 'b58', timestamp, nonce, body, headers: { 'x-fbapi-signature': signed?.signature } })
+    return send(gateway.url, { method: 'POST', path: '/v2/accounts/a1/transfers/withdrawals/blockchain', apiKey: 'b58', timestamp, nonce, body, headers: { 'x-fbapi-signature': signed?.signature } })
   }
   const body = (size: number) => JSON.stringify({ pad: 'p'.repeat(size - 10) })
   t.equal((await post(body(200))).status, 200, 'a small body is verified in the event loop')

@@ -66,7 +66,8 @@ t.test('missing, wrong key, tampered body: refused, counted, nothing forwarded',
 
 t.test('routes outside the collateral set do not need it', async (t) => {
   t.equal((await send(gateway.url, { path: '/v2/accounts/acc-1/balances', key })).status, 200)
-  t.equal((await send(gateway.url, { path: '/v2/accounts/acc-1/collateral', key })).status, 400, 'the collateral root is covered too')
+  t.equal((await send(gateway.url, { path: '/v2/accounts/acc-1/collateral', key })).status, 404, 'the collateral root is no Network Link route: refused before anything')
+  t.equal((await send(gateway.url, { method: 'POST', path: '/v2/accounts/acc-1/collateral/link', key, body: '{}' })).status, 400, 'every route under it needs the signature')
 })
 
 t.test('a reload rotates the platform keys without a restart', async (t) => {

@@ -42,10 +42,10 @@ t.test('a signed GET from the validator env file: exit 0, the body on stdout, th
 })
 
 t.test('a path under SERVER, a body from a file, -v shows the message Python verifies the signature over', async (t) => {
-  const res = await nlgw('-v', '-X', 'POST', '-d', `@${join(dir, 'body.json')}`, '/accounts/acc-1/transfers', '--env', env)
+  const res = await nlgw('-v', '-X', 'POST', '-d', `@${join(dir, 'body.json')}`, '/accounts/acc-1/transfers/withdrawals/blockchain', '--env', env)
   t.equal(res.code, 0, res.stderr)
   t.same(backend.requests.at(-1)?.body.toString(), '{"idempotencyKey":"k-1","note":"Zürich"}', 'the body as in the file')
-  const message = /^\* (\d{13}[0-9a-f-]{36}POST\/accounts\/acc-1\/transfers.*)$/m.exec(res.stderr)?.[1]
+  const message = /^\* (\d{13}[0-9a-f-]{36}POST\/accounts\/acc-1\/transfers\/withdrawals\/blockchain.*)$/m.exec(res.stderr)?.[1]
   const signature = /^> x-fbapi-signature: (.+)$/m.exec(res.stderr)?.[1]
   t.ok(message && signature, res.stderr)
   const [check] = independent([{ op: 'verify', algorithm: 'rsa', hash: 'sha256', pre: 'url-encoded', post: 'base64', key: keys.publicPath, message: Buffer.from(message as string), signature: signature as string }])

@@ -56,9 +56,9 @@ t.test('hostile but parseable requests are refused with 4xx before the backend',
     { what: '10 KB nonce', options: { path: '/v2/accounts', nonce: 'n'.repeat(10_000) } },
     { what: '10 KB timestamp', options: { path: '/v2/accounts', timestamp: '9'.repeat(10_000) } },
     { what: 'negative timestamp', options: { path: '/v2/accounts', timestamp: '-1' } },
-    { what: 'invalid UTF-8 body', options: { method: 'POST', path: '/v2/accounts', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) } },
-    { what: 'malformed JSON body', options: { method: 'POST', path: '/v2/accounts', body: '{"a":' } },
-    { what: 'body without content type', options: { method: 'POST', path: '/v2/accounts', body: 'x', headers: { 'content-type': undefined } } },
+    { what: 'invalid UTF-8 body', options: { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) } },
+    { what: 'malformed JSON body', options: { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', body: '{"a":' } },
+    { what: 'body without content type', options: { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', body: 'x', headers: { 'content-type': undefined } } },
     { what: 'encoded slash and dots', options: { path: '/v2/accounts/%2e%2E%2f%2e%2e/balances' } },
     { what: 'bad percent-encoding', options: { path: '/v2/accounts/%zz/balances' } },
   ]
@@ -72,12 +72,12 @@ t.test('hostile but parseable requests are refused with 4xx before the backend',
 
 t.test('the signature covers the raw body bytes, which are forwarded unchanged; bytes that are not UTF-8 are refused', async (t) => {
   const body = Buffer.from('{ "note" :"caf\u00e9 \\u00e9",\n  "n": 1.50 }') // odd spacing, an escape, a trailing zero: kept as sent
-  const res = await send(gateway.url, { method: 'POST', path: '/v2/accounts', body, key: hmac.key })
+  const res = await send(gateway.url, { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', body, key: hmac.key })
   t.equal(res.status, 200)
   t.same(backend.requests.at(-1)?.body, body, 'the backend received the exact bytes')
   const before = backend.requests.length
   const invalid = Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]) // {"\xC3("}: invalid UTF-8, validly signed
-  const refused = await send(gateway.url, { method: 'POST', path: '/v2/accounts', body: invalid, key: hmac.key })
+  const refused = await send(gateway.url, { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', body: invalid, key: hmac.key })
   t.same([refused.status, refused.json], [400, { message: 'Request body is not valid UTF-8', errorType: 'schema-error', requestPart: 'body' }])
   t.equal(backend.requests.length, before, 'a body whose bytes decode two ways never reaches the backend')
 })

@@ -27,7 +27,7 @@ t.test('two gateways sharing Redis accept one signed request exactly once', asyn
   const nonce = crypto.randomUUID()
   const before = backend.requests.length
   const results = await Promise.all(
-    Array.from({ length: 40 }, (_, i) => send((gateways[i % 2] as TestGateway).url, { method: 'POST', path: '/v2/accounts/a/transfers', body: '{"amount":"1"}', key, timestamp, nonce })),
+    Array.from({ length: 40 }, (_, i) => send((gateways[i % 2] as TestGateway).url, { method: 'POST', path: '/v2/accounts/a/transfers/withdrawals/blockchain', body: '{"amount":"1"}', key, timestamp, nonce })),
   )
   const statuses = results.map((r) => r.status)
   t.equal(statuses.filter((s) => s === 200).length, 1, 'exactly one accepted')
@@ -46,7 +46,7 @@ t.test('unauthenticated requests write nothing to Redis and never reach the back
     send(gateways[1]!.url, { path: '/v2/accounts', apiKey: 'nobody', key }),
     send(gateways[0]!.url, { path: '/v2/accounts', key, timestamp: '1' }),
     send(gateways[1]!.url, { path: '/v2/accounts', key, headers: { 'x-fbapi-signature': '' } }),
-    send(gateways[0]!.url, { method: 'POST', path: '/v2/accounts', key: { hmac: 'wrong', hash: 'sha512' }, body: '{"a":1}' }),
+    send(gateways[0]!.url, { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', key: { hmac: 'wrong', hash: 'sha512' }, body: '{"a":1}' }),
   ])
   t.same(bad.map((r) => r.status), [401, 401, 400, 400, 401])
   t.equal(await inspect.dbsize(), 0, 'no key written')

@@ -78,7 +78,7 @@ const rows: Row[] = [
   { name: 'unknown route', request: { path: '/v1/accounts' }, status: 404, errorType: 'not-found', reason: 'no_route', counter: 'nlgw_request_refusals_total' },
   { name: 'encoded ../ in the path', request: { path: '/v2/accounts/%2E%2E/admin' }, status: 400, errorType: 'bad-request', requestPart: 'params', reason: 'non_canonical_target', counter: 'nlgw_request_refusals_total' },
   { name: 'literal .. in the path', request: { path: '/v2/accounts/../admin' }, status: 400, errorType: 'bad-request', requestPart: 'params', reason: 'dot_segment', counter: 'nlgw_request_refusals_total' },
-  { name: 'body over the limit', request: { method: 'POST', body: JSON.stringify({ pad: 'x'.repeat(70_000) }) }, status: 413, errorType: 'schema-error', requestPart: 'body', reason: 'body_too_large', counter: 'nlgw_request_refusals_total' },
+  { name: 'body over the limit', request: { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', body: JSON.stringify({ pad: 'x'.repeat(70_000) }) }, status: 413, errorType: 'schema-error', requestPart: 'body', reason: 'body_too_large', counter: 'nlgw_request_refusals_total' },
 ]
 
 async function count(counter: string, reason: string): Promise<number> {

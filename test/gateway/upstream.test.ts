@@ -17,14 +17,14 @@ t.test('passthrough: the identity header is always the gateway\'s; other headers
     })
     const res = await send(gateway.url, {
       method: 'POST',
-      path: '/v2/accounts/a%20b:c/withdrawals?x=%20y',
+      path: '/v2/accounts/a%20b:c/transfers/withdrawals/blockchain?x=%20y',
       body: '{"amount":"1.10"}',
       key,
       headers: { 'x-legacy-user': 'admin', 'X-Legacy-User': 'root', 'x-custom': 'kept', 'x-backoffice-token': 'secret', cookie: 'session=1', connection: 'x-custom-hop', 'x-custom-hop': 'h' },
     })
     t.equal(res.status, 200)
     const seen = backend.requests.at(-1)
-    t.equal(seen?.url, '/internal/nl/accounts/a%20b%3Ac/withdrawals?x=%20y', 'the canonical path (re-encoded from its segments) and the query as received')
+    t.equal(seen?.url, '/internal/nl/accounts/a%20b%3Ac/transfers/withdrawals/blockchain?x=%20y', 'the canonical path (re-encoded from its segments) and the query as received')
     t.equal(seen?.headers['x-legacy-user'], 'legacy-42', 'client copies of the identity header are replaced')
     t.equal(seen?.headers['x-custom'], 'kept', 'a header named in upstream.forwardHeaders is forwarded')
     t.equal(seen?.headers['x-backoffice-token'], undefined, 'other client headers are not')

@@ -69,9 +69,9 @@ t.test('slowloris: headers or a body sent too slowly are cut off', async (t) => 
 t.test('oversized headers and bodies, malformed JSON, invalid UTF-8: 4xx', async (t) => {
   const huge = await send(gateway.url, { path: '/v2/accounts', key, headers: { 'x-padding': 'p'.repeat(20_000) } }).then((r) => r.status, () => 'closed')
   t.ok(huge === 431 || huge === 'closed', `20 KB header: ${huge}`)
-  t.equal((await send(gateway.url, { method: 'POST', path: '/v2/accounts', key, body: 'x'.repeat(10_000) })).status, 413)
-  t.equal((await send(gateway.url, { method: 'POST', path: '/v2/accounts', key: { hmac: 'x', hash: 'sha256' }, body: '{"a":' })).status, 401, 'authentication before parsing')
-  t.equal((await send(gateway.url, { method: 'POST', path: '/v2/accounts', key: { hmac: 'x', hash: 'sha256' }, body: Buffer.from([0xff, 0xfe]) })).status, 401)
+  t.equal((await send(gateway.url, { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', key, body: 'x'.repeat(10_000) })).status, 413)
+  t.equal((await send(gateway.url, { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', key: { hmac: 'x', hash: 'sha256' }, body: '{"a":' })).status, 401, 'authentication before parsing')
+  t.equal((await send(gateway.url, { method: 'POST', path: '/v2/accounts/acc-1/transfers/withdrawals/blockchain', key: { hmac: 'x', hash: 'sha256' }, body: Buffer.from([0xff, 0xfe]) })).status, 401)
 })
 
 t.test('thousands of distinct bogus API keys: the credential cache stays bounded, memory stays flat', async (t) => {

@@ -1,0 +1,62 @@
+/**
+ * The routes of Network Link v2 (the official unified OpenAPI document, 50
+ * operations). Requests are matched against these (or against the document
+ * itself when it is configured) and the mapped routes: a target that names
+ * none of them is a 404 before anything else, so passthrough forwards
+ * Network Link routes only, never a second spelling of one (`/Accounts/…`,
+ * `/accounts/a/Collateral/…`) that a case-insensitive backend would resolve
+ * while the gateway's scope and platform-signature checks did not see it.
+ * test/openapi keeps this list equal to the document's operations.
+ */
+export const NETWORK_LINK_ROUTES: readonly string[] = [
+  'GET /capabilities',
+  'GET /capabilities/assets',
+  'GET /capabilities/assets/{id}',
+  'GET /accounts',
+  'GET /accounts/{accountId}',
+  'GET /accounts/{accountId}/rate',
+  'GET /accounts/{accountId}/balances',
+  'GET /capabilities/liquidity/quotes',
+  'GET /accounts/{accountId}/liquidity/quotes',
+  'POST /accounts/{accountId}/liquidity/quotes',
+  'GET /accounts/{accountId}/liquidity/quotes/{id}',
+  'POST /accounts/{accountId}/liquidity/quotes/{id}/execute',
+  'GET /accounts/{accountId}/capabilities/transfers/withdrawals',
+  'GET /accounts/{accountId}/capabilities/transfers/deposits',
+  'GET /accounts/{accountId}/transfers/withdrawals',
+  'GET /accounts/{accountId}/transfers/withdrawals/{id}',
+  'GET /accounts/{accountId}/transfers/withdrawals/blockchain',
+  'POST /accounts/{accountId}/transfers/withdrawals/blockchain',
+  'GET /accounts/{accountId}/transfers/withdrawals/fiat',
+  'POST /accounts/{accountId}/transfers/withdrawals/fiat',
+  'GET /accounts/{accountId}/transfers/withdrawals/peeraccount',
+  'POST /accounts/{accountId}/transfers/withdrawals/peeraccount',
+  'GET /accounts/{accountId}/transfers/withdrawals/subaccount',
+  'POST /accounts/{accountId}/transfers/withdrawals/subaccount',
+  'GET /accounts/{accountId}/transfers/deposits',
+  'GET /accounts/{accountId}/transfers/deposits/{id}',
+  'GET /accounts/{accountId}/transfers/deposits/addresses',
+  'POST /accounts/{accountId}/transfers/deposits/addresses',
+  'GET /accounts/{accountId}/transfers/deposits/addresses/{id}',
+  'DELETE /accounts/{accountId}/transfers/deposits/addresses/{id}',
+  'GET /accounts/{accountId}/collateral/link',
+  'POST /accounts/{accountId}/collateral/link',
+  'GET /accounts/{accountId}/collateral/{collateralId}/addresses',
+  'POST /accounts/{accountId}/collateral/{collateralId}/addresses',
+  'GET /accounts/{accountId}/collateral/{collateralId}/addresses/{id}',
+  'POST /accounts/{accountId}/collateral/{collateralId}/intents/deposits',
+  'GET /accounts/{accountId}/collateral/{collateralId}/deposits',
+  'POST /accounts/{accountId}/collateral/{collateralId}/deposits',
+  'GET /accounts/{accountId}/collateral/{collateralId}/deposits/{collateralTxId}',
+  'POST /accounts/{accountId}/collateral/{collateralId}/intents/withdrawals',
+  'GET /accounts/{accountId}/collateral/{collateralId}/withdrawals',
+  'POST /accounts/{accountId}/collateral/{collateralId}/withdrawals',
+  'GET /accounts/{accountId}/collateral/{collateralId}/withdrawals/{collateralTxId}',
+  'GET /accounts/{accountId}/collateral/{collateralId}/settlement',
+  'POST /accounts/{accountId}/collateral/{collateralId}/settlement',
+  'GET /accounts/{accountId}/collateral/{collateralId}/settlements/{settlementVersion}',
+  'GET /accounts/{accountId}/capabilities/ramps',
+  'GET /accounts/{accountId}/ramps',
+  'POST /accounts/{accountId}/ramps',
+  'GET /accounts/{accountId}/ramps/{id}',
+]
