@@ -80,7 +80,7 @@ t.test('SIGTERM stops the workers and the primary', async (t) => {
 })
 
 t.test('more than one worker without Redis is a config error', async (t) => {
-  writeFileSync(join(dir, 'memory.yaml'), readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/redis:\n  url: .*\n/, ''))
+  writeFileSync(join(dir, 'memory.yaml'), readFileSync(join(dir, 'gateway.yaml'), 'utf8').replace(/redis:\n {2}url: .*\n/, ''))
   const memory = await startServer(dir, { env: { NLGW_CONFIG: join(dir, 'memory.yaml') } })
   t.equal(await memory.exited, 78)
   t.match(memory.output(), /server\.workers: 2 workers need redis\.url/)
