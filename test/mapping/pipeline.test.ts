@@ -1,0 +1,261 @@
+import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { buildCredential, type Credential } from '../../src/credentials/credential.js'
+import { GatewayError } from '../../src/errors.js'
+import { MemoryIdempotencyStore } from '../../src/idempotency/memory.js'
+import { loadMappings } from '../../src/mapping/load.js'
+import { answerMapped, type MappedAnswer, type PipelineOptions } from '../../src/mapping/pipeline.js'
+import { createMetrics } from '../../src/metrics.js'
+import { parseTarget } from '../../src/request/target.js'
+import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../../src/upstream.js'
+import { tempDir } from '../helpers/temp.js'
+
+/**
+ * The mapped-route pipeline without sockets: mappings compiled from YAML on disk, the target parsed
+ * as the gateway parses it, the real idempotency store and metrics, and a backend that serves
+ * recorded answers (the UpstreamClient seam `nlgw test-mapping` uses too).
+ */
+const mapping = `
+defaults:
+  errors:
+    - when: { status: 404, $body.error.code: NO_ACCOUNT }
+      errorType: not-found
+      message: "{$body.error.msg}"
+routes:
+  - route: GET /accounts
+    upstream:
+      get: /internal/users/{subject}/accounts
+    paginate: accounts
+    response:
+      accounts: { $each: $body.items, id: $item.ref, title: $item.name }
+  - route: GET /accounts/{accountId}/balances
+    upstream:
+      get: /internal/users/{subject}/accounts/{accountId}/wallets
+    paginate: balances
+    response:
+      balances: { $each: $body.wallets, id: $item.wid, available: { $decimal: $item.minor, scale: 2 } }
+  - route: POST /accounts/{accountId}/transfers/withdrawals/blockchain
+    upstream:
+      post: /internal/payouts
+      body: { account: $params.accountId, amount: $body.amount, key: $body.idempotencyKey }
+    status: 201
+    errors:
+      - when: { status: 422 }
+        errorType: amount-below-minimum
+        message: $body.msg
+    response: { id: $body.payout_id, status: Pending }
+`
+
+const dir = tempDir('nlgw-pipeline-')
+const file = join(dir, 'mappings.yaml')
+writeFileSync(file, mapping)
+const set = loadMappings([file], { defaultTimeoutMs: 2000, subjectHeader: 'x-legacy-user', successStatus: () => 200 })
+
+/** Recorded answers by `METHOD path`; a list is served in order, its last answer repeating. */
+class RecordedBackend implements UpstreamClient {
+  readonly calls: UpstreamRequest[] = []
+  constructor(readonly answers: Map<string, Array<{ status: number; body: unknown }>>) {}
+  async request(request: UpstreamRequest): Promise<UpstreamResponse> {
+    this.calls.push(request)
+    const queue = this.answers.get(`${request.method} ${request.path}`)
+    if (!queue?.length) throw new Error(`no recorded answer for ${request.method} ${request.path}`)
+    const answer = (queue.length > 1 ? queue.shift() : queue[0]) as { status: number; body: unknown }
+    return { status: answer.status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(answer.body)) }
+  }
+}
+
+const scheme = { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' } as const
+const unscoped = buildCredential('key-1', { id: 'cred-1', subject: 'legacy/1', key: 's' }, scheme)
+const scoped = buildCredential('key-2', { id: 'cred-2', subject: 'legacy/1', key: 's', accounts: ['a1', 'a3'] }, scheme)
+
+const accounts = { items: ['a1', 'a2', 'a3', 'a4', 'a5'].map((ref) => ({ ref, name: `Account ${ref}` })) }
+const wallets = { wallets: ['w1', 'w2', 'w3', 'w4', 'w5'].map((wid, i) => ({ wid, minor: (i + 1) * 100 })) }
+
+function setup(answers: Record<string, Array<{ status: number; body: unknown }>> = {}) {
+  const backend = new RecordedBackend(
+    new Map(
+      Object.entries({
+        'GET /internal/users/legacy%2F1/accounts': [{ status: 200, body: accounts }],
+        'GET /internal/users/legacy%2F1/accounts/a1/wallets': [{ status: 200, body: wallets }],
+        'GET /internal/users/legacy%2F1/accounts/missing/wallets': [{ status: 404, body: { error: { code: 'NO_ACCOUNT', msg: 'no account "missing"' } } }],
+        ...answers,
+      }),
+    ),
+  )
+  const metrics = createMetrics({ processMetrics: false })
+  const logged: Array<{ fields: object; message: string }> = []
+  const options: PipelineOptions = {
+    validators: new Map(),
+    responseValidation: 'off',
+    idempotency: { store: new MemoryIdempotencyStore({ ttlMs: 60_000, lockMs: 5_000, maxEntries: 100 }), waitMs: 1_000 },
+    metrics,
+    upstream: backend,
+    subjectHeader: 'x-legacy-user',
+  }
+  /** One request as the gateway hands it over: raw target, body bytes, the authenticated credential. */
+  const call = (method: string, url: string, { body, credential = unscoped }: { body?: string; credential?: Credential } = {}): Promise<MappedAnswer> => {
+    const target = parseTarget(url, '/v2')
+    const match = set.table.match(method, target.segments)
+    const route = match && set.routes.get(match.template.key)
+    if (!match || !route) throw new Error(`no mapped route for ${method} ${url}`)
+    return answerMapped(
+      route,
+      { method, target, params: match.params, body: body === undefined ? undefined : Buffer.from(body), headers: {}, credential, requestId: 'req-1', log: { error: (fields, message) => logged.push({ fields, message }) } },
+      options,
+    )
+  }
+  return { backend, metrics, logged, call }
+}
+
+const json = (answer: MappedAnswer) => JSON.parse(answer.body) as Record<string, unknown>
+
+t.test('a mapped answer: the backend call built from the request, the answer translated', async (t) => {
+  const { backend, call } = setup()
+  const answer = await call('GET', '/v2/accounts/a1/balances?limit=2')
+  t.equal(answer.status, 200)
+  t.equal(answer.replayed, false)
+  t.same(json(answer), { balances: [{ id: 'w1', available: '1' }, { id: 'w2', available: '2' }] })
+  t.equal(backend.calls.length, 1)
+  t.equal(backend.calls[0]?.method, 'GET')
+  t.equal(backend.calls[0]?.path, '/internal/users/legacy%2F1/accounts/a1/wallets', 'the subject encoded into the backend path')
+  t.equal(backend.calls[0]?.headers['x-legacy-user'], 'legacy/1', 'the identity header from the credential')
+  t.equal(backend.calls[0]?.timeoutMs, 2000)
+  t.ok(answer.upstreamSeconds >= 0)
+})
+
+t.test('a backend 404 translated by an error rule', async (t) => {
+  const { call, metrics } = setup()
+  const answer = await call('GET', '/v2/accounts/missing/balances')
+  t.equal(answer.status, 404)
+  t.same(json(answer), { message: 'no account "missing"', errorType: 'not-found' })
+  t.equal(answer.refusal?.reason, 'mapped_error')
+  const observed = (await metrics.upstreamDuration.get()).values.find((v) => v.metricName === 'nlgw_upstream_duration_seconds_count' && v.labels.status === '404')
+  t.equal(observed?.value, 1, 'the backend call is timed under its status')
+})
+
+t.test('idempotency: a retry is answered from the store; another body with the same key is refused', async (t) => {
+  const { backend, call, metrics } = setup({ 'POST /internal/payouts': [{ status: 200, body: { payout_id: 'p-1' } }, { status: 200, body: { payout_id: 'p-2' } }] })
+  const url = '/v2/accounts/a1/transfers/withdrawals/blockchain'
+  const first = await call('POST', url, { body: '{"idempotencyKey":"k-1","amount":"1.5"}' })
+  t.same([first.status, json(first), first.replayed], [201, { id: 'p-1', status: 'Pending' }, false])
+  t.same(JSON.parse(backend.calls[0]?.body as string), { account: 'a1', amount: '1.5', key: 'k-1' })
+
+  const retry = await call('POST', url, { body: '{ "amount": "1.5", "idempotencyKey": "k-1" }' })
+  t.same([retry.status, retry.body, retry.replayed], [201, first.body, true], 'the same request (another spelling) gets the first answer')
+  t.equal(backend.calls.length, 1, 'without calling the backend again')
+  t.equal(retry.upstreamSeconds, 0)
+  const replays = (await metrics.idempotentReplays.get()).values
+  t.same(replays.map((v) => [v.labels.route, v.value]), [['POST /accounts/{accountId}/transfers/withdrawals/blockchain', 1]])
+
+  const reuse = await call('POST', url, { body: '{"idempotencyKey":"k-1","amount":"2"}' }).then(
+    () => undefined,
+    (err: unknown) => err,
+  )
+  t.ok(reuse instanceof GatewayError)
+  t.same([(reuse as GatewayError).spec.status, (reuse as GatewayError).body.errorType], [400, 'idempotency-key-reuse'])
+  t.equal(backend.calls.length, 1, 'the backend is not called for a reused key')
+
+  const other = await call('POST', url, { body: '{"idempotencyKey":"k-2","amount":"2"}' })
+  t.same([json(other).id, other.replayed], ['p-2', false], 'another key is another request')
+  const scopedRetry = await call('POST', url, { body: '{"idempotencyKey":"k-1","amount":"1.5"}', credential: scoped })
+  t.equal(scopedRetry.replayed, false, 'keys are scoped by credential: another credential\'s k-1 runs')
+  t.equal(backend.calls.length, 3)
+  const elsewhere = await call('POST', '/v2/accounts/a2/transfers/withdrawals/blockchain', { body: '{"idempotencyKey":"k-1","amount":"1.5"}' })
+  t.equal(elsewhere.replayed, false, 'and by target: k-1 on another account runs')
+})
+
+t.test('idempotency: a translated 4xx is stored; a 5xx is not, so a retry runs again', async (t) => {
+  const { backend, call } = setup({
+    'POST /internal/payouts': [
+      { status: 500, body: { error: 'boom' } },
+      { status: 422, body: { msg: 'too small' } },
+      { status: 200, body: { payout_id: 'never' } },
+    ],
+  })
+  const url = '/v2/accounts/a1/transfers/withdrawals/blockchain'
+  const body = '{"idempotencyKey":"k-5xx","amount":"0.01"}'
+  const failed = await call('POST', url, { body })
+  t.same([failed.status, json(failed).errorType, failed.replayed], [502, 'internal-error', false], 'a 5xx answer')
+  const second = await call('POST', url, { body })
+  t.equal(backend.calls.length, 2, 'the retry reached the backend')
+  t.same([second.status, json(second), second.replayed], [400, { message: 'too small', errorType: 'amount-below-minimum' }, false])
+  const third = await call('POST', url, { body })
+  t.same([third.status, third.body, third.replayed], [400, second.body, true], 'the 4xx is replayed')
+  t.equal(backend.calls.length, 2)
+})
+
+t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
+  const { backend, call } = setup()
+  const ids = async (query: string) => (json(await call('GET', `/v2/accounts/a1/balances${query}`)).balances as Array<{ id: string }>).map((b) => b.id)
+  t.same(await ids(''), ['w1', 'w2', 'w3', 'w4', 'w5'], 'the default limit (10) takes all five')
+  t.same(await ids('?limit=2'), ['w1', 'w2'])
+  t.same(await ids('?limit=2&startingAfter=w2'), ['w3', 'w4'])
+  t.same(await ids('?startingAfter=w4'), ['w5'])
+  t.same(await ids('?limit=2&endingBefore=w4'), ['w2', 'w3'], 'the items closest before the cursor')
+  t.same(await ids('?limit=3&endingBefore=w2'), ['w1'])
+  t.same(await ids('?startingAfter=nope'), [], 'an unknown cursor: an empty page')
+  t.same(await ids('?limit=200'), ['w1', 'w2', 'w3', 'w4', 'w5'])
+  const made = backend.calls.length
+  const refused: Array<[string, string, string]> = [
+    ['?startingAfter=w1&endingBefore=w4', 'schema-error', '/startingAfter'],
+    ['?limit=-1', 'schema-property-error', '/limit'],
+    ['?limit=abc', 'schema-property-error', '/limit'],
+    ['?limit=0', 'schema-property-error', '/limit'],
+    ['?limit=201', 'schema-property-error', '/limit'],
+    ['?limit=1.5', 'schema-property-error', '/limit'],
+    ['?limit=', 'schema-property-error', '/limit'],
+  ]
+  for (const [query, errorType, propertyName] of refused) {
+    const err = await call('GET', `/v2/accounts/a1/balances${query}`).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    t.ok(err instanceof GatewayError, `${query} refused`)
+    t.same([(err as GatewayError).spec.status, (err as GatewayError).body.errorType, (err as GatewayError).body.propertyName, (err as GatewayError).body.requestPart], [400, errorType, propertyName, 'querystring'], query)
+  }
+  t.equal(backend.calls.length, made, 'no refused request reached the backend')
+})
+
+t.test('a scoped credential\'s GET /accounts is cut to its accounts, before pagination', async (t) => {
+  const { call } = setup()
+  const list = async (query: string, credential: Credential) => (json(await call('GET', `/v2/accounts${query}`, { credential })).accounts as Array<{ id: string }>).map((a) => a.id)
+  t.same(await list('', unscoped), ['a1', 'a2', 'a3', 'a4', 'a5'], 'an unscoped credential sees every account')
+  t.same(await list('', scoped), ['a1', 'a3'])
+  t.same(await list('?limit=2', scoped), ['a1', 'a3'], 'the page is taken from the scoped list')
+  t.same(await list('?startingAfter=a1', scoped), ['a3'])
+  t.same((json(await call('GET', '/v2/accounts', { credential: scoped })).accounts as unknown[])[0], { id: 'a1', title: 'Account a1' }, 'items kept whole')
+})
+
+t.test('strict bodies: a body that could mean two values is refused before anything else', async (t) => {
+  const { backend, call } = setup({ 'POST /internal/payouts': [{ status: 200, body: { payout_id: 'p' } }] })
+  const url = '/v2/accounts/a1/transfers/withdrawals/blockchain'
+  const refusals: Array<[string | Buffer, RegExp]> = [
+    ['{"amount":"1","amount":"2"}', /gives the key "amount" more than once/],
+    ['{"amount":"1","\\u0061mount":"2"}', /gives the key "amount" more than once/],
+    ['{"amount":1e400}', /cannot be represented exactly/],
+    ['{"amount":9007199254740993}', /cannot be represented exactly/],
+    ['{"amount":', /not valid JSON/],
+    [Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), /not valid UTF-8/],
+    ['['.repeat(40) + ']'.repeat(40), /nests deeper/],
+  ]
+  for (const [body, message] of refusals) {
+    const err = await call('POST', url, { body: body as string }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    t.ok(err instanceof GatewayError, `${String(body).slice(0, 30)} refused`)
+    t.same([(err as GatewayError).spec.status, (err as GatewayError).body.errorType, (err as GatewayError).body.requestPart], [400, 'schema-error', 'body'])
+    t.match((err as GatewayError).message, message)
+  }
+  t.equal(backend.calls.length, 0, 'none reached the backend')
+  t.equal((await call('POST', url, { body: '{"idempotencyKey":"k-ok","amount":"1"}' })).status, 201, 'a clean body passes')
+})
+
+t.test('an idempotencyKey longer than 256 characters is refused', async (t) => {
+  const { backend, call } = setup({ 'POST /internal/payouts': [{ status: 200, body: { payout_id: 'p' } }] })
+  const url = '/v2/accounts/a1/transfers/withdrawals/blockchain'
+  await t.rejects(call('POST', url, { body: JSON.stringify({ idempotencyKey: 'k'.repeat(257) }) }), { name: 'GatewayError', message: /longer than 256/ })
+  t.equal(backend.calls.length, 0)
+  t.equal((await call('POST', url, { body: JSON.stringify({ idempotencyKey: 'k'.repeat(256) }) })).status, 201, '256 is allowed')
+})
