@@ -5,7 +5,8 @@
  * URL. A `{param}` is one whole segment; a trailing `/**` matches the path
  * and anything below it; `*` as the method matches any. Where several
  * templates match, a literal segment beats a parameter and a parameter beats
- * `/**`, position by position (as find-my-way ranks static routes first), so
+ * `/**`, position by position (as find-my-way ranks static routes first), then
+ * a named method beats `*` and an exact template beats a subtree, so
  * `/accounts/{accountId}/transfers/withdrawals/blockchain` is never taken for
  * `/accounts/{accountId}/transfers/withdrawals/{id}`.
  */
@@ -112,5 +113,7 @@ function moreSpecific(a: RouteTemplate, b: RouteTemplate, length: number): boole
     const diff = rank(a, i) - rank(b, i)
     if (diff !== 0) return diff < 0
   }
-  return a.method !== '*' && b.method === '*'
+  // Equal on every segment: a named method beats `*`, then the exact template beats a subtree that also takes this path (`/a` over `/a/**`).
+  if ((a.method === '*') !== (b.method === '*')) return b.method === '*'
+  return a.subtree !== b.subtree && !a.subtree
 }

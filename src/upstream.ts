@@ -61,7 +61,9 @@ export class Upstream implements UpstreamClient {
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(new DOMException('upstream deadline', 'TimeoutError')), timeoutMs)
     try {
-      const res = await this.pool.request({ method: method as 'GET', path, headers, body, signal: deadline.signal })
+      // undici acts on an abort only once a queued request reaches a connection: a request
+      // waiting for a busy pool would outlive its deadline, so the deadline also ends the wait.
+      const res = await Promise.race([this.pool.request({ method: method as 'GET', path, headers, body, signal: deadline.signal }), expiry(deadline.signal)])
       const chunks: Buffer[] = []
       let size = 0
       for await (const chunk of res.body) {
@@ -87,4 +89,9 @@ export class Upstream implements UpstreamClient {
   close(): Promise<void> {
     return this.pool.close()
   }
+}
+
+/** Rejects with the signal's reason once it aborts. */
+function expiry(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))
 }

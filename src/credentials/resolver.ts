@@ -29,7 +29,9 @@ export interface ResolverOptions {
 export class CredentialResolver {
   private readonly known: TtlCache<Credential>
   private readonly unknown: TtlCache<true>
-  private readonly inflight = new Map<string, Promise<Credential | undefined>>()
+  private inflight = new Map<string, Promise<Credential | undefined>>()
+  /** Bumped by replaceFixed: a lookup started before it must not fill the cache after it. */
+  private generation = 0
 
   constructor(private readonly options: ResolverOptions) {
     this.known = new TtlCache(options.cache.maxEntries)
@@ -53,8 +55,9 @@ export class CredentialResolver {
     let pending = this.inflight.get(apiKey)
     if (pending === undefined) {
       if (this.inflight.size >= (this.options.maxLookups ?? 64)) throw new StoreUnavailableError('too many credential lookups in flight')
-      pending = this.fetch(apiKey).finally(() => this.inflight.delete(apiKey))
-      this.inflight.set(apiKey, pending)
+      const inflight = this.inflight
+      pending = this.fetch(apiKey, this.generation).finally(() => inflight.delete(apiKey))
+      inflight.set(apiKey, pending)
     }
     return pending
   }
@@ -64,19 +67,23 @@ export class CredentialResolver {
     this.options.fixed = fixed
     this.known.clear()
     this.unknown.clear()
+    // Lookups already under way answer their own requests but fill no cache, and new requests do not join them.
+    this.generation++
+    this.inflight = new Map()
   }
 
-  private async fetch(apiKey: string): Promise<Credential | undefined> {
+  private async fetch(apiKey: string, generation: number): Promise<Credential | undefined> {
     const { sources, defaultScheme, cache } = this.options
+    const current = () => generation === this.generation
     for (const source of sources) {
       const record = await source.lookup(apiKey)
       if (record !== undefined) {
         const credential = buildCredential(apiKey, record, defaultScheme)
-        this.known.set(apiKey, credential, cache.ttlMs)
+        if (current()) this.known.set(apiKey, credential, cache.ttlMs)
         return credential
       }
     }
-    this.unknown.set(apiKey, true, cache.negativeTtlMs)
+    if (current()) this.unknown.set(apiKey, true, cache.negativeTtlMs)
     return undefined
   }
 }
