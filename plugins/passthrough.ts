@@ -42,6 +42,8 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
     parseJsonBody(body)
     const scoped = credential.accounts !== undefined && request.route?.template.key === ACCOUNT_LIST_ROUTE
     return reply.from(policy.upstreamPath(request.target), {
+      // The query apart from the path: reply-from would decode it with the path and refuse "../" in it.
+      queryString: () => request.target.rawQuery,
       // The exact bytes received, never re-serialised; no body at all for an empty one.
       body: body?.length ? body : null,
       ...(body?.length ? { contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}),

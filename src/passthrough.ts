@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { forwardableHeaders, isSignatureHeader } from './http.js'
+import { ERRORS, GatewayError } from './errors.js'
 import type { RequestTarget } from './request/target.js'
 
 /**
@@ -14,7 +15,7 @@ import type { RequestTarget } from './request/target.js'
 export const PASSTHROUGH_HEADERS = ['accept', 'accept-language', 'content-type', 'user-agent', 'traceparent', 'tracestate'] as const
 
 export interface PassthroughPolicy {
-  /** Path and query on the backend. */
+  /** The path on the backend (the query travels apart, as received). */
   upstreamPath(target: RequestTarget): string
   /** The request headers the backend receives for this credential's subject. */
   headers(incoming: IncomingHttpHeaders, subject: string): Record<string, string>
@@ -35,7 +36,14 @@ export function passthroughPolicy({ prefix, subjectHeader, forwardHeaders, forwa
   allowed.delete(subjectHeader)
   const drop = (name: string) => !allowed.has(name) && !(forwardFbapiHeaders && isSignatureHeader(name))
   return {
-    upstreamPath: (target) => `${prefix}${target.path}${target.rawQuery ? `?${target.rawQuery}` : ''}`,
+    upstreamPath(target) {
+      // @fastify/reply-from refuses any path holding "/.." or "../" once decoded, which a segment
+      // that starts or ends with ".." makes: refused here in the catalogue's words instead.
+      if (target.segments.some((segment) => segment.startsWith('..') || segment.endsWith('..'))) {
+        throw new GatewayError(ERRORS.nonCanonicalTarget, { message: 'Passthrough cannot forward a path segment that starts or ends with ".."' })
+      }
+      return prefix + target.path
+    },
     headers(incoming, subject) {
       const headers = forwardableHeaders(incoming, drop)
       headers[subjectHeader] = subject

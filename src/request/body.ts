@@ -16,7 +16,8 @@ import { ERRORS, GatewayError } from '../errors.js'
  */
 export const MAX_JSON_DEPTH = 32
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a leading byte-order mark is kept, and refused by the parser like any other stray character.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 function invalid(message: string): GatewayError {
   return new GatewayError(ERRORS.invalidJson, { message })

@@ -43,7 +43,8 @@ function hasControl(text: string): boolean {
   return false
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a leading U+FEFF is data, not a byte-order mark to drop (else `%EF%BB%BFacc-2` would name acc-2).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 function refuse(message: string, requestPart: 'params' | 'querystring' = 'params', propertyName?: string): GatewayError {
   return new GatewayError(ERRORS.nonCanonicalTarget, { message, requestPart, ...(propertyName ? { propertyName } : {}) })
