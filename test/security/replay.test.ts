@@ -89,6 +89,7 @@ async function trickle(port: number, request: SignedRequest, { slices, pauseMs, 
 const reached = (request: SignedRequest) => backend.requests.filter((r) => r.url === request.upstream).length
 
 const STORES = ['memory', 'redis'] as const
+const REPLAYED = { message: 'Nonce already used', errorType: 'unauthorized', requestPart: 'headers' }
 const STALE = { message: 'X-FBAPI-TIMESTAMP is outside the accepted time window', errorType: 'schema-property-error', propertyName: 'X-FBAPI-TIMESTAMP', requestPart: 'headers' }
 
 t.test('a signed request with a timestamp at the future edge and a slow body is executed once, and never again', async (t) => {
@@ -112,23 +113,32 @@ t.test('a signed request with a timestamp at the future edge and a slow body is 
         t.equal(keys.length, 1, 'redis: the nonce is recorded')
         t.same(await written(keysBefore), keys, 'redis: and nothing else is written')
         const pttl = await inspect.pttl(keys[0] as string)
-        // It was recorded between sentAt and acceptedAt; retention must reach timestamp + window + margin from then.
-        t.ok(pttl >= request.timestamp + WINDOW_MS + MARGIN_MS - acceptedAt - 50, `redis: kept until timestamp + window + 5 s (PTTL ${pttl} ms)`)
+        const readAt = Date.now()
+        // Recorded after sentAt, read before readAt: retention must reach timestamp + window + margin.
+        t.ok(pttl >= request.timestamp + WINDOW_MS + MARGIN_MS - readAt - 50, `redis: kept until timestamp + window + 5 s (PTTL ${pttl} ms)`)
         t.ok(pttl <= request.timestamp + WINDOW_MS + MARGIN_MS - sentAt, `redis: and not much longer (PTTL ${pttl} ms)`)
       }
 
-      // One window after acceptance: a store keeping nonces one window from acceptance has forgotten this one,
+      /**
+       * The same bytes again. Whatever the timing, never executed again; and when the answer came back while
+       * the timestamp was still acceptable (so the gateway judged it then), refused as a replayed nonce. On a
+       * machine too loaded to get the resend in before the window closed, only the first part can be checked.
+       */
+      const resend = async (what: string) => {
+        const res = await rawSend(port, request.head + request.body)
+        const answeredAt = Date.now()
+        t.ok(res.status === 401 || res.status === 400, `${store}: ${what}: refused (${res.status} ${res.body})`)
+        if (answeredAt <= request.timestamp + WINDOW_MS) t.same([res.status, res.json], [401, REPLAYED], `${store}: ${what}: replayed nonce`)
+        else t.comment(`${store}: ${what}: answered ${answeredAt - request.timestamp - WINDOW_MS} ms after the window closed (slow machine): only checked that it was refused`)
+      }
+
+      // One window after acceptance a store keeping nonces one window from acceptance has forgotten this one,
       // while its timestamp stays acceptable for another ~700 ms.
       await until(acceptedAt + WINDOW_MS + 20)
-      t.ok(Date.now() < request.timestamp + WINDOW_MS - 100, `${store}: (timing) the resend goes out while the timestamp is acceptable`)
-      const replay = await rawSend(port, request.head + request.body)
-      t.same([replay.status, replay.json], [401, { message: 'Nonce already used', errorType: 'unauthorized', requestPart: 'headers' }], `${store}: the same bytes again: replayed nonce`)
-
+      await resend('resent one window after acceptance')
       // Close to the last moment the timestamp is acceptable.
       await until(request.timestamp + WINDOW_MS - 150)
-      const late = await rawSend(port, request.head + request.body)
-      t.ok(Date.now() <= request.timestamp + WINDOW_MS, `${store}: (timing) answered while the timestamp was still acceptable`)
-      t.same([late.status, late.json?.message], [401, 'Nonce already used'], `${store}: resent at the edge of the window: replayed nonce`)
+      await resend('resent at the edge of the window')
 
       // Once the timestamp has left the window the request cannot be accepted at all.
       await until(request.timestamp + WINDOW_MS + 20)
@@ -150,7 +160,9 @@ t.test('a body that arrives after its timestamp left the window is refused: 400 
       // At the past edge: acceptable when the head arrives (for another 500 ms), no longer once the body has.
       const request = signedRequest(Date.now() - WINDOW_MS + 500, `slow-${store}-${randomUUID()}`)
       const res = await trickle(portOf(gateway), request, { slices: 3, pauseMs: 20, lastAt: request.timestamp + WINDOW_MS + 50 })
-      t.equal(res.early, '', `${store}: the head was accepted: the refusal came once the body had arrived`)
+      // The head is judged on arrival, 500 ms inside the window; only a machine stalled that long answers before the body.
+      if (res.early === '') t.pass(`${store}: the head was accepted: the refusal came once the body had arrived`)
+      else t.comment(`${store}: refused on the head already (slow machine): the re-check after the body was not exercised`)
       t.same([res.status, res.json], [400, STALE], `${store}: 400 bad timestamp`)
       t.equal(reached(request), 0, `${store}: nothing reached the backend`)
       t.same(await written(keysBefore), [], `${store}: nothing written to Redis`)
