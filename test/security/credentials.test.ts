@@ -1,4 +1,5 @@
 import t from 'tap'
+import { rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
@@ -38,7 +39,10 @@ async function gatewayWith(credentialCache: Record<string, unknown>): Promise<Te
       upstream: { url: backend.url, passthrough: '/nl' },
     },
   })
-  t.teardown(() => gateway.close())
+  t.teardown(async () => {
+    await gateway.close()
+    rmSync(gateway.dir, { recursive: true, force: true })
+  })
   return gateway
 }
 

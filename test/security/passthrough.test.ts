@@ -1,4 +1,5 @@
 import t from 'tap'
+import { rmSync } from 'node:fs'
 import { Backend } from '../helpers/backend.js'
 import { type TestGateway, startGateway } from '../helpers/gateway.js'
 import { head, hmacHeaders, RawConnection, rawSend, type RawAnswer } from '../helpers/raw.js'
@@ -39,7 +40,10 @@ async function gatewayWith(upstream: Record<string, unknown>, extra: Record<stri
 `,
     },
   })
-  t.teardown(() => gateway.close())
+  t.teardown(async () => {
+    await gateway.close()
+    rmSync(gateway.dir, { recursive: true, force: true })
+  })
   return gateway
 }
 

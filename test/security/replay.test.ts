@@ -1,4 +1,5 @@
 import t from 'tap'
+import { rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { Backend } from '../helpers/backend.js'
 import { type TestGateway, hmac, startGateway } from '../helpers/gateway.js'
@@ -26,7 +27,10 @@ const gateways: Record<'memory' | 'redis', TestGateway> = {
 }
 t.teardown(async () => {
   inspect.disconnect()
-  for (const gateway of Object.values(gateways)) await gateway.close()
+  for (const gateway of Object.values(gateways)) {
+    await gateway.close()
+    rmSync(gateway.dir, { recursive: true, force: true })
+  }
   await backend.close()
   await redis.stop()
 })
