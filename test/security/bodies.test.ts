@@ -212,7 +212,7 @@ t.test('row 10: the url-encoded pre-encoding covers the exact body bytes', async
 t.test('row 9: 5,000 nested arrays beside an idempotencyKey: 400 schema-error about nesting, not 500', async (t) => {
   for (const depth of [33, 5000, 30_000]) {
     const body = `{"idempotencyKey":"${randomUUID()}","amount":"1","x":${'['.repeat(depth)}${']'.repeat(depth)}}`
-    for (const target of [WITHDRAW, '/v2/accounts/acc-1/transfers/other']) {
+    for (const target of [WITHDRAW, '/v2/accounts/acc-1/transfers/withdrawals/fiat']) {
       const what = `depth ${depth} on ${target === WITHDRAW ? 'a mapped route' : 'passthrough'}`
       const res = await nothingDownstream(t, what, () => sendSigned({ target, body }), { nonce: true })
       t.same([res.status, res.json?.errorType, res.json?.requestPart], [400, 'schema-error', 'body'], `${what}: 400 schema-error`)
@@ -236,7 +236,7 @@ t.test('row 14: bodies that mean two values, numbers a double cannot hold', asyn
     ['1e-400 (underflows to 0)', '{"amount":"1","fee":1e-400}'],
   ]
   for (const [what, body] of bodies) {
-    for (const target of [WITHDRAW, '/v2/accounts/acc-1/transfers/other']) {
+    for (const target of [WITHDRAW, '/v2/accounts/acc-1/transfers/withdrawals/fiat']) {
       const where = `${what} on ${target === WITHDRAW ? 'a mapped route' : 'passthrough'}`
       const before = payouts
       const res = await nothingDownstream(t, where, () => sendSigned({ target, body }), { nonce: true })

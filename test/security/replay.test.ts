@@ -61,11 +61,11 @@ interface SignedRequest {
 }
 
 function signedRequest(timestamp: number, id: string): SignedRequest {
-  const path = `/v2/accounts/acc-1/transfers/${id}`
+  const path = `/v2/accounts/acc-1/liquidity/quotes/${id}/execute`
   const body = JSON.stringify({ amount: '1', note: 'x'.repeat(40) })
   const nonce = `nonce-${id}`
   const headers = hmacHeaders('s', 'POST', path.slice(3), body, { timestamp: String(timestamp), nonce })
-  return { timestamp, nonce, head: head('POST', path, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length, Connection: 'close' }), body, upstream: `/nl/accounts/acc-1/transfers/${id}` }
+  return { timestamp, nonce, head: head('POST', path, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length, Connection: 'close' }), body, upstream: `/nl/accounts/acc-1/liquidity/quotes/${id}/execute` }
 }
 
 /**

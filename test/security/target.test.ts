@@ -157,9 +157,8 @@ t.test('row 1: a credential scoped to acc-1 cannot reach acc-2 through another s
     { what: 'path parameter on the account', method: 'GET', target: '/v2/accounts/acc-1;/../acc-2/balances', ...nonCanonical },
     { what: 'malformed escape', method: 'GET', target: '/v2/accounts/acc-2%zz/balances', status: 400 },
     { what: 'base path in upper case', method: 'GET', target: '/V2/accounts/acc-2/balances', status: 404, reason: 'no_route' },
-    // Fails at the time of writing: scope is decided on segments[0] === 'accounts' exactly, so with passthrough on,
-    // /v2/Accounts/acc-2/… is forwarded unscoped as /nl/Accounts/acc-2/… (a case-insensitive backend, e.g. Express
-    // by default, serves acc-2 to a credential limited to acc-1).
+    // A case variant names no Network Link route: 404 before anything (passthrough once forwarded /nl/Accounts/acc-2/…
+    // unscoped, and a case-insensitive backend such as Express by default served acc-2 to a credential limited to acc-1).
     { what: '"accounts" capitalised', method: 'GET', target: '/v2/Accounts/acc-2/balances', status: REFUSED },
     { what: '"accounts" in upper case', method: 'POST', target: '/v2/ACCOUNTS/acc-2/transfers/withdrawals/blockchain', status: REFUSED },
   ]
@@ -204,8 +203,8 @@ t.test('row 2: a collateral route cannot shed its platform-signature requirement
       { what: '"." segment', method: 'POST', target: '/v2/accounts/acc-1/./collateral/cva-1/intents/withdrawals', ...dot },
       { what: 'encoded slash inside the collateral segment', method: 'POST', target: '/v2/accounts/acc-1/collateral%2Fcva-1/intents/withdrawals', ...nonCanonical },
       { what: 'path parameter on "collateral"', method: 'POST', target: '/v2/accounts/acc-1/collateral;a=b/cva-1/intents/withdrawals', ...nonCanonical },
-      // Fails at the time of writing: the platform-signature routes match the literal "collateral" exactly, and the
-      // passthrough forwards /nl/accounts/acc-1/Collateral/… without the Fireblocks signature ever being asked for.
+      // A case variant names no route: 404 (passthrough once forwarded /nl/accounts/acc-1/Collateral/… without the
+      // Fireblocks signature ever being asked for).
       { what: '"collateral" capitalised', method: 'POST', target: '/v2/accounts/acc-1/Collateral/cva-1/intents/withdrawals', status: REFUSED },
     ]
     for (const c of cases) await expectRefused(t, c, 'wide-key')
