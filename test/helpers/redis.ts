@@ -1,32 +1,51 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 
 import { Redis } from 'ioredis'
+import { until } from './poll.js'
 import { freePort } from './ports.js'
 import { tempDir } from './temp.js'
 
 /**
  * A real redis-server on a free loopback port, without persistence. `stop()`
- * and `start()` take it down and bring it back on the same port, for
- * fail-closed and recovery tests.
+ * and `start()` take it down and bring it back on the same port (and
+ * directory, where a Cluster node keeps its nodes.conf), for fail-closed and
+ * recovery tests; `pause()` and `resume()` freeze it (SIGSTOP / SIGCONT),
+ * as a replica that stops acknowledging. `args` are further redis-server
+ * options.
  */
 export class RedisServer {
   private child?: ChildProcess
   private readonly dir = tempDir('nlgw-redis-')
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly args: string[],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort())
+  static async start({ args = [] }: { args?: string[] } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), args)
     await server.start()
     return server
   }
 
+  /** A replica of `primary`, once its replication link is up. */
+  static async replicaOf(primary: RedisServer): Promise<RedisServer> {
+    const replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary.port)] })
+    const client = replica.client()
+    try {
+      await until(async () => (await client.info('replication')).includes('master_link_status:up'), { timeoutMs: 10_000, everyMs: 50, what: `replica on ${replica.port} in sync` })
+    } finally {
+      client.disconnect()
+    }
+    return replica
+  }
+
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' })
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args], { stdio: 'ignore' })
     const deadline = Date.now() + 5000
     for (;;) {
       const client = new Redis(this.port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
@@ -51,6 +70,14 @@ export class RedisServer {
       child.once('exit', () => resolve())
       child.kill('SIGKILL')
     })
+  }
+
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT')
   }
 
   /** A plain client for inspecting what the gateway wrote. */
