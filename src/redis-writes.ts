@@ -112,6 +112,8 @@ class ReplicatedWriter implements RedisWriter {
   private failed(write: PendingWrite, error: Error): void {
     const redirection = REDIRECTION.exec(error.message)
     const cluster = this.redis instanceof Cluster ? this.redis : undefined
+    // A node that does not answer may have failed over: learn the new owners before the next write.
+    if (cluster && !redirection) cluster.refreshSlotsCache()
     if (!redirection || !cluster || write.redirections >= MAX_REDIRECTIONS) {
       write.reject(error)
       return
@@ -132,7 +134,10 @@ class ReplicatedWriter implements RedisWriter {
     const slot = calculateSlot(key)
     const owner = this.redis.slots[slot]?.[0]
     const node = owner && this.redis.nodes('master').find((candidate) => nodeKey(candidate) === owner)
-    if (!node) throw new Error(`no Cluster primary known for slot ${slot}`)
+    if (!node) {
+      this.redis.refreshSlotsCache()
+      throw new Error(`no Cluster primary known for slot ${slot}`)
+    }
     return node
   }
 }

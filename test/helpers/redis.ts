@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 import { Redis } from 'ioredis'
 import { until } from './poll.js'
@@ -11,11 +13,18 @@ import { tempDir } from './temp.js'
  * directory, where a Cluster node keeps its nodes.conf), for fail-closed and
  * recovery tests; `pause()` and `resume()` freeze it (SIGSTOP / SIGCONT),
  * as a replica that stops acknowledging. `args` are further redis-server
- * options.
+ * options; `config` the text of a config file (a sentinel's, which Sentinel
+ * rewrites as it learns the topology).
  */
+const running = new Set<ChildProcess>()
+// A test that fails half-way must not leave servers behind (a Cluster test starts six).
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')))
+
 export class RedisServer {
   private child?: ChildProcess
   private readonly dir = tempDir('nlgw-redis-')
+
+  private configFile?: string
 
   private constructor(
     readonly port: number,
@@ -26,8 +35,12 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`
   }
 
-  static async start({ args = [] }: { args?: string[] } = {}): Promise<RedisServer> {
+  static async start({ args = [], config }: { args?: string[]; config?: string } = {}): Promise<RedisServer> {
     const server = new RedisServer(await freePort(), args)
+    if (config !== undefined) {
+      server.configFile = join(server.dir, 'redis.conf')
+      writeFileSync(server.configFile, config)
+    }
     await server.start()
     return server
   }
@@ -44,8 +57,13 @@ export class RedisServer {
     return replica
   }
 
-  async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args], { stdio: 'ignore' })
+  /** Starts (again) on this server's port; `extraArgs` for this run only, e.g. `--replicaof` for a failed primary that comes back. */
+  async start(extraArgs: string[] = []): Promise<void> {
+    const file = this.configFile ? [this.configFile] : []
+    const child = spawn('redis-server', [...file, '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args, ...extraArgs], { stdio: 'ignore' })
+    this.child = child
+    running.add(child)
+    child.once('exit', () => running.delete(child))
     const deadline = Date.now() + 5000
     for (;;) {
       const client = new Redis(this.port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
