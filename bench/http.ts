@@ -21,7 +21,7 @@ const root = new URL('../../', import.meta.url).pathname
 const USER = 'db5ed46a-d731-4218-9a7d-d85aa439222f' // Acme Trading, the seeded customer
 const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
 
-interface Target {
+export interface Target {
   name: string
   url: string
   /** The request target for each route, and how to sign it (gateway only). */
@@ -36,7 +36,7 @@ const children: ChildProcess[] = []
 /** The heap flags the image, the manifests and `npm start` ship with. */
 const NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=8'
 
-function start(script: string, env: NodeJS.ProcessEnv, nodeOptions = NODE_OPTIONS): ChildProcess {
+export function start(script: string, env: NodeJS.ProcessEnv, nodeOptions = NODE_OPTIONS): ChildProcess {
   const child = spawn(process.execPath, [join(root, script)], { env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(child)
   return child
@@ -45,7 +45,7 @@ export function stopAll(): void {
   for (const child of children) child.kill('SIGKILL')
 }
 
-async function until(url: string): Promise<void> {
+export async function until(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (await fetch(url).then((r) => r.status < 500, () => false)) return
     await new Promise((r) => setTimeout(r, 50))
@@ -86,7 +86,7 @@ function requestSource(target: Target, route: Route, poolSize = 0): () => PacedR
 }
 
 /** Closed loop at full speed: 32 connections, each sending its next request as soon as the last one is answered. */
-async function load(target: Target, route: Route, seconds: number, poolSize = 0): Promise<Run> {
+export async function load(target: Target, route: Route, seconds: number, poolSize = 0): Promise<Run> {
   const next = requestSource(target, route, poolSize)
   const result = await autocannon({
     url: target.url,
@@ -98,7 +98,7 @@ async function load(target: Target, route: Route, seconds: number, poolSize = 0)
 }
 
 /** Open loop at a fixed rate (see paced.ts). */
-function atRate(target: Target, route: Route, seconds: number, rate: number, poolSize = 0): Promise<Run> {
+export function atRate(target: Target, route: Route, seconds: number, rate: number, poolSize = 0): Promise<Run> {
   return paced(target.url, seconds, rate, requestSource(target, route, poolSize))
 }
 

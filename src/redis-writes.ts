@@ -51,7 +51,9 @@ const MAX_REDIRECTIONS = 3
  * as one pipeline ending in a single WAIT, which covers every write before it
  * on that connection. WAIT blocks the connection until a replica acknowledges,
  * so one WAIT per write serialised them: 3,600 writes/s against 7,000 batched
- * (32 concurrent writers, primary and replica on this 2-core machine).
+ * (32 concurrent writers, primary and replica on this 2-core machine). The
+ * other commands on that connection wait behind it too: a replica that stops
+ * acknowledging holds each batch, and them, for `waitTimeoutMs`.
  *
  * In a Cluster each write goes to the primary that owns its key's slot, WAIT
  * with it; MOVED and ASK are followed here, because ioredis retries a
@@ -110,17 +112,11 @@ class ReplicatedWriter implements RedisWriter {
   }
 
   private failed(write: PendingWrite, error: Error): void {
-    const redirection = REDIRECTION.exec(error.message)
+    const [, kind, address] = REDIRECTION.exec(error.message) ?? []
     const cluster = this.redis instanceof Cluster ? this.redis : undefined
-    // A node that does not answer may have failed over: learn the new owners before the next write.
-    if (cluster && !redirection) cluster.refreshSlotsCache()
-    if (!redirection || !cluster || write.redirections >= MAX_REDIRECTIONS) {
-      write.reject(error)
-      return
-    }
-    const [, kind, address] = redirection
-    if (kind === 'MOVED') cluster.refreshSlotsCache()
-    const target = cluster.nodes('master').find((node) => nodeKey(node) === address)
+    // MOVED, or a node that does not answer (it may have failed over): learn the new owners for the next write.
+    if (cluster && kind !== 'ASK') cluster.refreshSlotsCache()
+    const target = kind && cluster && write.redirections < MAX_REDIRECTIONS ? cluster.nodes('master').find((node) => nodeKey(node) === address) : undefined
     if (!target) {
       write.reject(error)
       return

@@ -1,5 +1,4 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { ACCOUNTS } from '../examples/legacy-exchange/state/seed.js'
 import { createSigner } from '../src/signing/index.js'
@@ -7,6 +6,7 @@ import { send } from '../test/helpers/client.js'
 import { repoPath } from '../test/helpers/paths.js'
 import { until } from '../test/helpers/poll.js'
 import { freePort } from '../test/helpers/ports.js'
+import { spawnNode } from '../test/helpers/process.js'
 
 /**
  * `npm run demo:replicas` as a user starts it (after the build): nginx round
@@ -17,26 +17,18 @@ const [port, redisPort, legacyPort] = await free(3)
 const gatewayPorts = await free(2)
 const metricsPorts = await free(2)
 const outboundPorts = await free(2)
-const demo = spawn(process.execPath, [repoPath('dist/examples/demo-replicas.js')], {
-  env: {
-    PATH: process.env.PATH,
-    PORT: String(port),
-    REDIS_PORT: String(redisPort),
-    LEGACY_PORT: String(legacyPort),
-    GATEWAY_PORTS: gatewayPorts.join(','),
-    GATEWAY_METRICS_PORTS: metricsPorts.join(','),
-    GATEWAY_OUTBOUND_PORTS: outboundPorts.join(','),
-    LOG_PRETTY: '0',
-    LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'pipe', 'pipe'],
+const { child: demo, output, exited } = spawnNode(repoPath('dist/examples/demo-replicas.js'), {
+  PORT: String(port),
+  REDIS_PORT: String(redisPort),
+  LEGACY_PORT: String(legacyPort),
+  GATEWAY_PORTS: gatewayPorts.join(','),
+  GATEWAY_METRICS_PORTS: metricsPorts.join(','),
+  GATEWAY_OUTBOUND_PORTS: outboundPorts.join(','),
+  LOG_PRETTY: '0',
+  LOG_LEVEL: 'warn',
 })
-let output = ''
-demo.stdout.on('data', (d) => (output += d))
-demo.stderr.on('data', (d) => (output += d))
-const exited = new Promise<number | null>((resolve) => demo.on('exit', resolve))
 t.teardown(() => demo.kill('SIGKILL'))
-await until(() => output.includes('Ctrl-C stops everything') || demo.exitCode !== null, { timeoutMs: 60_000, everyMs: 50, what: 'the demo up' })
+await until(() => output().includes('Ctrl-C stops everything') || demo.exitCode !== null, { timeoutMs: 60_000, everyMs: 50, what: 'the demo up' })
 
 const signer = createSigner({ algorithm: 'rsa', hash: 'sha256', preEncoding: 'url-encoded', postEncoding: 'base64' }, readFileSync(repoPath('config/demo/keys/validator-rsa.key')))
 const path = `/v2/accounts/${ACCOUNTS.acmeMain}/balances`
@@ -47,7 +39,7 @@ async function answered(metricsPort: number): Promise<number> {
 }
 
 t.test('through nginx, the replay race is accepted once, and both replicas took part', async (t) => {
-  t.equal(demo.exitCode, null, demo.exitCode === null ? 'the demo runs' : output)
+  t.equal(demo.exitCode, null, demo.exitCode === null ? 'the demo runs' : output())
   const before = await Promise.all(metricsPorts.map(answered))
   const timestamp = String(Date.now())
   const nonce = crypto.randomUUID()

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { send } from '../test/helpers/client.js'
 import { until } from '../test/helpers/poll.js'
@@ -40,8 +40,8 @@ async function topology() {
   }
 }
 
-for (const durability of ['async', 'replicated'] as const) {
-t.test(`${durability}: the primary killed under load — only 503s during the switch, one execution of a retried POST`, async (t) => {
+/** A fresh Sentinel topology, a payout backend and two gateway processes on them, all stopped when `t` ends. */
+async function sentinelSetup(t: Test, durability: 'async' | 'replicated') {
   const redis = await topology()
   const backend = await payoutBackend()
   const gateways = await startGateways(2, { url: redis.sentinels.url, durability, waitTimeout: '250ms' }, backend)
@@ -50,40 +50,46 @@ t.test(`${durability}: the primary killed under load — only 503s during the sw
     await Promise.all([redis.stop(), backend.close()])
   })
   const [a, b] = gateways.map((g) => g.url) as [string, string]
+  return { redis, backend, a, b }
+}
 
-  const idempotencyKey = randomUUID()
-  const withdraw = (url: string) => send(url, { method: 'POST', path: WITHDRAWAL, key, body: JSON.stringify({ idempotencyKey, amount: '5' }) })
-  const created = await withdraw(a)
-  t.equal(created.status, 201, created.text)
-  const accepted = await send(a, { path: '/v2/accounts', key })
-  t.equal(accepted.status, 200, 'accepted just before the kill')
+for (const durability of ['async', 'replicated'] as const) {
+  t.test(`${durability}: the primary killed under load — only 503s during the switch, one execution of a retried POST`, async (t) => {
+    const { redis, backend, a, b } = await sentinelSetup(t, durability)
 
-  const load = new SteadyLoad([a, b])
-  // The same withdrawal retried at both instances throughout the failover, each time freshly signed.
-  const retries = new SteadyLoad([b, a], { concurrency: 1, request: withdraw })
-  t.teardown(() => Promise.all([load.stop(), retries.stop()]))
-  await until(() => load.results.length > 50, { timeoutMs: 10_000, what: 'load under way' })
-  const killedAt = Date.now()
-  await redis.primary.stop()
-  await redis.failedOver()
-  const recoveryMs = await load.recovered(killedAt, { timeoutMs: DOWN_AFTER_MS + FAILOVER_TIMEOUT_MS + 10_000 })
-  await until(() => retries.since(killedAt + recoveryMs).some((r) => r.status === 201), { timeoutMs: 10_000, what: 'the retried POST answered' })
-  const results = await load.stop()
-  const retried = await retries.stop()
-  t.comment(`${durability}: service back ${recoveryMs} ms after the primary was killed; during the run ${summary(results)}`)
+    const idempotencyKey = randomUUID()
+    const withdraw = (url: string) => send(url, { method: 'POST', path: WITHDRAWAL, key, body: JSON.stringify({ idempotencyKey, amount: '5' }) })
+    const created = await withdraw(a)
+    t.equal(created.status, 201, created.text)
+    const accepted = await send(a, { path: '/v2/accounts', key })
+    t.equal(accepted.status, 200, 'accepted just before the kill')
 
-  t.same(results.filter((r) => ![200, 503].includes(r.status)), [], 'nothing but 200 and 503')
-  t.ok(load.since(killedAt).some((r) => r.status === 503), 'the switch showed as 503s')
-  t.ok(recoveryMs < DOWN_AFTER_MS + FAILOVER_TIMEOUT_MS + 10_000, `recovered in ${recoveryMs} ms`)
-  const replay = await send(b, { path: '/v2/accounts', key, timestamp: accepted.timestamp, nonce: accepted.nonce })
-  t.equal(backend.requests.filter((r) => r.method === 'GET').length, results.filter((r) => r.status === 200).length + 1 + (replay.status === 200 ? 1 : 0), 'the backend saw exactly the accepted GETs')
-  if (durability === 'replicated') t.same([replay.status, replay.json?.message], [401, 'Nonce already used'], 'the request accepted before the kill is a replay on the promoted replica')
-  else t.comment(`async: the request accepted just before the kill, sent again after the failover: ${replay.status} ${replay.text}`)
+    const load = new SteadyLoad([a, b])
+    // The same withdrawal retried at both instances throughout the failover, each time freshly signed.
+    const retries = new SteadyLoad([b, a], { concurrency: 1, request: withdraw })
+    t.teardown(() => Promise.all([load.stop(), retries.stop()]))
+    await until(() => load.results.length > 50, { timeoutMs: 10_000, what: 'load under way' })
+    const killedAt = Date.now()
+    await redis.primary.stop()
+    await redis.failedOver()
+    const recoveryMs = await load.recovered(killedAt, { timeoutMs: DOWN_AFTER_MS + FAILOVER_TIMEOUT_MS + 10_000 })
+    await until(() => retries.since(killedAt + recoveryMs).some((r) => r.status === 201), { timeoutMs: 10_000, what: 'the retried POST answered' })
+    const results = await load.stop()
+    const retried = await retries.stop()
+    t.comment(`${durability}: service back ${recoveryMs} ms after the primary was killed; during the run ${summary(results)}`)
 
-  t.same(retried.filter((r) => ![201, 503].includes(r.status)), [], `retries answered 201 or 503 (${summary(retried)})`)
-  t.ok(retried.filter((r) => r.status === 201).every((r) => r.text === created.text), 'every 201 is the stored answer')
-  t.equal(backend.executions(), 1, 'the backend executed the withdrawal once')
-})
+    t.same(results.filter((r) => ![200, 503].includes(r.status)), [], 'nothing but 200 and 503')
+    t.ok(load.since(killedAt).some((r) => r.status === 503), 'the switch showed as 503s')
+    t.ok(recoveryMs < DOWN_AFTER_MS + FAILOVER_TIMEOUT_MS + 10_000, `recovered in ${recoveryMs} ms`)
+    const replay = await send(b, { path: '/v2/accounts', key, timestamp: accepted.timestamp, nonce: accepted.nonce })
+    t.equal(backend.requests.filter((r) => r.method === 'GET').length, results.filter((r) => r.status === 200).length + 1 + (replay.status === 200 ? 1 : 0), 'the backend saw exactly the accepted GETs')
+    if (durability === 'replicated') t.same([replay.status, replay.json?.message], [401, 'Nonce already used'], 'the request accepted before the kill is a replay on the promoted replica')
+    else t.comment(`async: the request accepted just before the kill, sent again after the failover: ${replay.status} ${replay.text}`)
+
+    t.same(retried.filter((r) => ![201, 503].includes(r.status)), [], `retries answered 201 or 503 (${summary(retried)})`)
+    t.ok(retried.filter((r) => r.status === 201).every((r) => r.text === created.text), 'every 201 is the stored answer')
+    t.equal(backend.executions(), 1, 'the backend executed the withdrawal once')
+  })
 }
 
 /**
@@ -104,14 +110,7 @@ async function lagBehind(redis: Awaited<ReturnType<typeof topology>>): Promise<v
 
 for (const durability of ['async', 'replicated'] as const) {
   t.test(`${durability}: a request written to a primary that dies before its replica has it`, async (t) => {
-    const redis = await topology()
-    const backend = await payoutBackend()
-    const gateways = await startGateways(2, { url: redis.sentinels.url, durability, waitTimeout: '250ms' }, backend)
-    t.teardown(async () => {
-      await stopGateways(gateways)
-      await Promise.all([redis.stop(), backend.close()])
-    })
-    const [a, b] = gateways.map((g) => g.url) as [string, string]
+    const { redis, backend, a, b } = await sentinelSetup(t, durability)
     t.equal((await send(a, { path: '/v2/accounts', key })).status, 200, 'ready')
 
     await lagBehind(redis)
