@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -35,18 +35,18 @@ const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
 const root = new URL('../../', import.meta.url).pathname
 const hmac: SigningScheme = { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }
 
-const redis = [
-  spawn('redis-server', ['--port', String(base + 1), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
-  spawn('redis-server', ['--port', String(base + 2), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--replicaof', '127.0.0.1', String(base + 1)], { stdio: 'ignore' }),
-]
+const dir = mkdtempSync(join(tmpdir(), 'nlgw-bench-durability-'))
+// The primary writes an RDB file to sync its replica: into the bench's directory, not the working one.
+const redisServer = (port: number, ...args: string[]) => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' })
+const redis = [redisServer(base + 1), redisServer(base + 2, '--replicaof', '127.0.0.1', String(base + 1))]
 const stopEverything = () => {
   stopAll()
   for (const child of redis) child.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
 }
 process.on('exit', stopEverything)
 process.on('SIGINT', () => process.exit(130))
 
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-bench-durability-'))
 writeFileSync(join(dir, 'credentials.yaml'), stringify({ credentials: [{ id: 'bench-hmac', apiKey: 'bench-hmac', secret: { env: 'BENCH_SECRET' }, subject: USER }] }))
 const legacy = `http://127.0.0.1:${base}`
 start('dist/examples/legacy-exchange/main.js', { HOST: '127.0.0.1', LEGACY_PORT: String(base), LEGACY_LOG_LEVEL: 'error' })
