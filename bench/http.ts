@@ -72,7 +72,7 @@ export function gatewayConfig(options: { upstream: string; mappings: string; red
   }
 }
 
-interface Target {
+export interface Target {
   name: string
   url: string
   /** The process whose CPU per request is the row's figure. */

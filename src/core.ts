@@ -23,6 +23,7 @@ import type { NonceStore } from './nonce/store.js'
 import { loadOpenApi } from './openapi/document.js'
 import { compileValidators, type OperationValidators } from './openapi/validators.js'
 import { createRedisClient, type RedisClient } from './redis.js'
+import { createRedisWriter } from './redis-writes.js'
 import { RouteTable } from './route-table.js'
 import { Base58Pool } from './signing/base58-pool.js'
 import { createVerifier } from './signing/index.js'
@@ -68,7 +69,8 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
   // ioredis reports connection errors as events too; the stores turn failed commands into 503s.
   redis?.on('error', () => {})
   const metrics = options.metrics ?? createMetrics({ apiKeyLabel: config.metrics.apiKeyLabel })
-  const nonces = instrumentNonces(redis ? new RedisNonceStore(redis) : new MemoryNonceStore({ maxEntries: config.auth.nonceMaxEntries }), metrics)
+  const writer = redis && config.redis ? createRedisWriter(redis, config.redis) : undefined
+  const nonces = instrumentNonces(writer ? new RedisNonceStore(writer) : new MemoryNonceStore({ maxEntries: config.auth.nonceMaxEntries }), metrics)
   const sources: CredentialSource[] = config.auth.sources.map((source) =>
     instrumentSource(
       'redis' in source
@@ -78,7 +80,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
     ),
   )
   const { ttlMs, lockMs, maxEntries } = config.idempotency
-  const idempotency = instrumentIdempotency(redis ? new RedisIdempotencyStore(redis, { ttlMs, lockMs }) : new MemoryIdempotencyStore({ ttlMs, lockMs, maxEntries }), metrics)
+  const idempotency = instrumentIdempotency(redis && writer ? new RedisIdempotencyStore(redis, writer, { ttlMs, lockMs }) : new MemoryIdempotencyStore({ ttlMs, lockMs, maxEntries }), metrics)
   const credentials = new CredentialResolver({
     fixed: fixedCredentials(config),
     sources,

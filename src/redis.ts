@@ -18,6 +18,35 @@ export interface RedisClientOptions {
 
 const MULTI_HOST = /^(redis\+sentinel|redis\+cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(?:\/([^/?]+))?(?:\/(\d+))?\/?$/
 
+/** Where a Redis URL points: one server, a Sentinel-managed primary or a Cluster. */
+export type RedisTarget =
+  | { kind: 'server'; url: string }
+  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string; db: number; auth: RedisAuth }
+  | { kind: 'cluster'; nodes: RedisNode[]; auth: RedisAuth }
+export interface RedisNode {
+  host: string
+  port: number
+}
+type RedisAuth = { username?: string; password?: string }
+
+/** Parses a `redis.url` (without connecting); throws on a scheme or form it does not support. */
+export function parseRedisUrl(url: string): RedisTarget {
+  const multi = MULTI_HOST.exec(url)
+  if (!multi) {
+    if (!/^rediss?:\/\//.test(url)) throw new Error(`unsupported Redis URL scheme in ${redactUrl(url)} (redis://, rediss://, redis+sentinel://, redis+cluster://)`)
+    return { kind: 'server', url }
+  }
+  const [, scheme, username, password, hostList, name, db] = multi
+  const nodes = (hostList as string).split(',').map((hp) => {
+    const [host, port] = hp.split(':')
+    return { host: host as string, port: Number(port ?? (scheme === 'redis+sentinel' ? 26379 : 6379)) }
+  })
+  const auth = { ...(username ? { username: decodeURIComponent(username) } : {}), ...(password ? { password: decodeURIComponent(password) } : {}) }
+  if (scheme === 'redis+cluster') return { kind: 'cluster', nodes, auth }
+  if (!name) throw new Error(`redis+sentinel URL needs the master name: redis+sentinel://host:26379/mymaster`)
+  return { kind: 'sentinel', sentinels: nodes, name, db: Number(db ?? 0), auth }
+}
+
 export function createRedisClient(url: string, { commandTimeoutMs = 1000 }: RedisClientOptions = {}): RedisClient {
   const common: RedisOptions = {
     enableOfflineQueue: false,
@@ -30,26 +59,14 @@ export function createRedisClient(url: string, { commandTimeoutMs = 1000 }: Redi
     // per-command write syscall was the largest single CPU cost of a request.
     enableAutoPipelining: true,
   }
-  const multi = MULTI_HOST.exec(url)
-  if (!multi) {
-    if (!/^rediss?:\/\//.test(url)) throw new Error(`unsupported Redis URL scheme in ${redactUrl(url)} (redis://, rediss://, redis+sentinel://, redis+cluster://)`)
-    return new Redis(url, common)
-  }
-  const [, kind, username, password, hostList, name, db] = multi
-  const nodes = (hostList as string).split(',').map((hp) => {
-    const [host, port] = hp.split(':')
-    return { host: host as string, port: Number(port ?? (kind === 'redis+sentinel' ? 26379 : 6379)) }
-  })
-  const auth = { ...(username ? { username: decodeURIComponent(username) } : {}), ...(password ? { password: decodeURIComponent(password) } : {}) }
-  if (kind === 'redis+sentinel') {
-    if (!name) throw new Error(`redis+sentinel URL needs the master name: redis+sentinel://host:26379/mymaster`)
-    return new Redis({ ...common, ...auth, sentinels: nodes, name, db: Number(db ?? 0) })
-  }
-  return new Cluster(nodes, {
+  const target = parseRedisUrl(url)
+  if (target.kind === 'server') return new Redis(url, common)
+  if (target.kind === 'sentinel') return new Redis({ ...common, ...target.auth, sentinels: target.sentinels, name: target.name, db: target.db })
+  return new Cluster(target.nodes, {
     enableOfflineQueue: false,
     enableAutoPipelining: true,
     clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    redisOptions: { ...common, ...auth },
+    redisOptions: { ...common, ...target.auth },
   })
 }
 

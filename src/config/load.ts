@@ -8,7 +8,7 @@ import { mappingFiles } from '../mapping/load.js'
 import { createSigner, createVerifier, SchemeError, type SigningScheme } from '../signing/index.js'
 import { parseDuration } from './duration.js'
 import { ConfigError, type Problem } from './problems.js'
-import { configSchema, type RawConfig } from './schema.js'
+import { configSchema, type Durability, type RawConfig } from './schema.js'
 import { readSecret } from './secrets.js'
 import { compileSchema, schemaProblems } from './validate.js'
 import { SourceDocument } from './yaml.js'
@@ -37,7 +37,7 @@ export interface GatewayConfig {
     shutdownTimeoutMs: number
   }
   metrics: RawConfig['metrics']
-  redis?: { url: string; commandTimeoutMs: number }
+  redis?: { url: string; commandTimeoutMs: number; durability: Durability; waitTimeoutMs: number }
   auth: {
     scheme: SigningScheme
     timestampWindowMs: number
@@ -187,6 +187,14 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (workers > 1 && !raw.redis) {
     at(['server', 'workers'], `${workers} workers need redis.url (or REDIS_URL): each worker has its own memory, so a nonce one worker saw another would accept`)
   }
+  const redis = raw.redis && {
+    url: raw.redis.url,
+    commandTimeoutMs: parseDuration(raw.redis.commandTimeout, 0),
+    durability: raw.redis.durability,
+    waitTimeoutMs: parseDuration(raw.redis.waitTimeout, 0),
+  }
+  // WAIT runs under the command timeout: a longer wait would be cut off as an unreachable Redis.
+  if (redis && redis.durability === 'replicated' && redis.waitTimeoutMs >= redis.commandTimeoutMs) at(['redis', 'waitTimeout'], 'must be shorter than redis.commandTimeout')
   if (problems.length > 0) throw new ConfigError(problems)
 
   const { server, upstream, openapi } = raw
@@ -205,7 +213,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       shutdownTimeoutMs: parseDuration(server.shutdownTimeout, 0),
     },
     metrics: raw.metrics,
-    ...(raw.redis ? { redis: { url: raw.redis.url, commandTimeoutMs: parseDuration(raw.redis.commandTimeout, 0) } } : {}),
+    ...(redis ? { redis } : {}),
     auth: {
       scheme: auth.scheme,
       timestampWindowMs: parseDuration(auth.timestampWindow, 0),

@@ -19,6 +19,9 @@ export const Duration = (fallback?: string) =>
   })
 /** One of these strings; kept as `enum` so that a typo gets "did you mean". */
 const OneOf = <T extends readonly string[]>(values: T, options: object = {}) => Type.Unsafe<T[number]>({ enum: [...values], ...options })
+/** When a nonce or idempotency record counts: once the primary has it, or once a replica has confirmed it too (src/redis-writes.ts). */
+export const DURABILITIES = ['async', 'replicated'] as const
+export type Durability = (typeof DURABILITIES)[number]
 /** A section of the file: unknown keys refused; `{}` when left out, so that its defaults apply. */
 const Section = <T extends TProperties>(properties: T, options: object = {}) => Type.Object(properties, { additionalProperties: false, ...options })
 const Optional = <T extends TSchema>(schema: T) => Type.Optional(schema)
@@ -84,7 +87,14 @@ export const configSchema = Section({
     { default: {} },
   ),
   metrics: Section({ host: Type.String({ default: '127.0.0.1' }), port: Port(9464), apiKeyLabel: Type.Boolean({ default: false }) }, { default: {} }),
-  redis: Optional(Section({ url: Type.String(), commandTimeout: Duration('1s') })),
+  redis: Optional(
+    Section({
+      url: Type.String(),
+      commandTimeout: Duration('1s'),
+      durability: OneOf(DURABILITIES, { default: 'async' }),
+      waitTimeout: Duration('250ms'),
+    }),
+  ),
   auth: Section({
     scheme: Scheme,
     timestampWindow: Duration('5m'),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { RedisClient } from '../redis.js'
+import type { RedisWriter } from '../redis-writes.js'
 import { StoreUnavailableError } from '../nonce/store.js'
 import type { Claim, IdempotencyStore, StoredResponse } from './store.js'
 
@@ -8,7 +9,9 @@ import type { Claim, IdempotencyStore, StoredResponse } from './store.js'
  * holder of the claim's token may complete or release it (a Lua compare-and-
  * set), so a request whose claim expired cannot overwrite a newer one.
  * Waiters poll: the wait is short and bounded, and polling needs no extra
- * connections.
+ * connections. A claim and a completed record count once the writer says so
+ * (`redis.durability`); a release needs no confirmation: losing one only
+ * keeps the key locked until its claim expires.
  */
 const COMPLETE = `local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
@@ -28,6 +31,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   constructor(
     private readonly redis: RedisClient,
+    private readonly writer: RedisWriter,
     private readonly options: { ttlMs: number; lockMs: number; pollMs?: number; prefix?: string },
   ) {}
 
@@ -46,7 +50,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   async claim(key: string, fingerprint: string): Promise<Claim> {
     const token = randomUUID()
     for (;;) {
-      const set = await this.run(() => this.redis.set(this.key(key), JSON.stringify({ fingerprint, token }), 'PX', this.options.lockMs, 'NX'))
+      const set = await this.run(() => this.writer.write(this.key(key), ['set', this.key(key), JSON.stringify({ fingerprint, token }), 'PX', this.options.lockMs, 'NX']))
       if (set === 'OK') return { state: 'claimed', token }
       const raw = await this.run(() => this.redis.get(this.key(key)))
       if (raw === null) continue // released or expired in between: claim again
@@ -56,7 +60,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, token: string, fingerprint: string, response: StoredResponse): Promise<void> {
-    await this.run(() => this.redis.eval(COMPLETE, 1, this.key(key), token, JSON.stringify({ fingerprint, response }), this.options.ttlMs))
+    await this.run(() => this.writer.write(this.key(key), ['eval', COMPLETE, 1, this.key(key), token, JSON.stringify({ fingerprint, response }), this.options.ttlMs]))
   }
 
   async release(key: string, token: string): Promise<void> {

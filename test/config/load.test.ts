@@ -43,7 +43,7 @@ t.test('a valid config loads with defaults and environment overrides', async (t)
   t.equal(config.server.port, 8123)
   t.equal(config.server.host, '127.0.0.1')
   t.equal(config.metrics.port, 9464)
-  t.same(config.redis, { url: 'redis://127.0.0.1:6399', commandTimeoutMs: 1000 })
+  t.same(config.redis, { url: 'redis://127.0.0.1:6399', commandTimeoutMs: 1000, durability: 'async', waitTimeoutMs: 250 })
   t.equal(config.logging.level, 'warn')
   t.equal(config.auth.timestampWindowMs, 300_000)
   t.equal(config.auth.nonceTtlMs, 0, 'no minimum nonce retention: a nonce is kept while its timestamp is acceptable')
@@ -112,6 +112,17 @@ t.test('credentials: inline secrets refused, missing env named, wrong key kinds 
   t.match(found[3], /^credentials\.yaml:16:13: credentials\[4\]\.apiKey: this API key is already configured$/)
   t.match(found[4], /^credentials\.yaml:20:16: credentials\[5\]\.publicKey: hmac credentials take "secret", not "publicKey"$/)
   t.equal(found.length, 5)
+})
+
+t.test('redis.durability: replicated needs a WAIT shorter than the command timeout', async (t) => {
+  const file = (redis: string) => write({ 'gateway.yaml': `${valid}redis:\n${redis}`, 'credentials.yaml': creds })
+  t.same(loadConfig(file('  url: redis://r:6379\n  durability: replicated\n  waitTimeout: 100ms\n'), { NL_SECRET: 's' }).redis, { url: 'redis://r:6379', commandTimeoutMs: 1000, durability: 'replicated', waitTimeoutMs: 100 })
+  t.same(problems(file('  url: redis://r:6379\n  durability: replicated\n  commandTimeout: 500ms\n  waitTimeout: 500ms\n'), { NL_SECRET: 's' }), [
+    'gateway.yaml:13:16: redis.waitTimeout: must be shorter than redis.commandTimeout',
+  ])
+  t.same(problems(file('  url: redis://r:6379\n  durability: replicate\n'), { NL_SECRET: 's' }), [
+    'gateway.yaml:11:15: redis.durability: "replicate" is not allowed (did you mean "replicated"?); expected one of async, replicated',
+  ])
 })
 
 t.test('auth.nonceTtl is a minimum retention; outbound listeners off loopback need a token', async (t) => {

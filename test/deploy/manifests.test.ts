@@ -6,6 +6,7 @@ import { configSchema } from '../../src/config/schema.js'
 import { compileSchema, schemaProblems } from '../../src/config/validate.js'
 import { SourceDocument } from '../../src/config/yaml.js'
 import { loadMappings } from '../../src/mapping/load.js'
+import { parseRedisUrl } from '../../src/redis.js'
 import { repoPath } from '../helpers/paths.js'
 import { tempDir } from '../helpers/temp.js'
 
@@ -70,7 +71,27 @@ t.test('Kubernetes: every resource parses and every reference resolves', async (
   }
   const [service] = byKind('Service') as [Json]
   t.same(service.spec.ports.map((p: Json) => p.targetPort), ['network-link'], 'the Service exposes the gateway only')
-  t.ok(byKind('PodDisruptionBudget').length && byKind('PodMonitor').length)
+  t.ok(byKind('PodMonitor').length)
+
+  // Scaling: the autoscaler drives this Deployment, above what the disruption budget keeps.
+  const [hpa] = byKind('HorizontalPodAutoscaler') as [Json]
+  const [pdb] = byKind('PodDisruptionBudget') as [Json]
+  t.same(hpa.spec.scaleTargetRef, { apiVersion: deployment.apiVersion, kind: 'Deployment', name: deployment.metadata.name }, 'the HPA scales the Deployment')
+  t.equal(deployment.spec.replicas, undefined, 'the Deployment leaves the replica count to the HPA (kubectl apply would reset it)')
+  t.ok(hpa.spec.minReplicas > pdb.spec.minAvailable && hpa.spec.maxReplicas >= hpa.spec.minReplicas, 'min replicas above the PDB, max above min')
+  t.same(pdb.spec.selector.matchLabels, pod.metadata.labels, 'the PDB selects the pods')
+  for (const metric of hpa.spec.metrics as Json[]) {
+    const resource = metric.resource.name as string
+    for (const container of pod.spec.containers as Json[]) t.ok(container.resources?.requests?.[resource], `${container.name} requests ${resource} (utilisation is measured against requests)`)
+  }
+  const spread = pod.spec.topologySpreadConstraints as Json[]
+  t.same(spread.map((c) => c.topologyKey).sort(), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'], 'spread over nodes and zones')
+  for (const constraint of spread) t.same(constraint.labelSelector.matchLabels, pod.metadata.labels, `${constraint.topologyKey}: counts these pods`)
+
+  // Redis is external: the Secret names a Sentinel set or a Cluster, in a URL the gateway parses.
+  const redisUrl = secrets.get('nlgw-secrets')?.stringData.REDIS_URL as string
+  t.match(parseRedisUrl(redisUrl), { kind: /^(sentinel|cluster)$/ }, `REDIS_URL names highly available Redis: ${redisUrl}`)
+  t.ok((gateway.env as Json[]).some((e) => e.name === 'REDIS_URL' && e.valueFrom?.secretKeyRef?.key === 'REDIS_URL'), 'the gateway reads it from the Secret')
 
   // The embedded config passes the gateway's own schema, and the mappings compile.
   const configYaml = configMaps.get('nlgw-config')?.data['gateway.yaml'] as string

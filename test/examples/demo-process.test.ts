@@ -1,36 +1,29 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { ACCOUNTS } from '../../examples/legacy-exchange/state/seed.js'
 import { createSigner } from '../../src/signing/index.js'
 import { send } from '../helpers/client.js'
 import { repoPath } from '../helpers/paths.js'
 import { freePort } from '../helpers/ports.js'
+import { spawnNode } from '../helpers/process.js'
 
 /**
  * `npm run demo` as a new user starts it (after the build): both processes, the
  * gateway calling the exchange wherever LEGACY_PORT put it.
  */
 const [port, metricsPort, outboundPort, legacyPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
-const demo = spawn(process.execPath, [repoPath('dist/examples/demo.js')], {
-  env: { PATH: process.env.PATH, PORT: String(port), METRICS_PORT: String(metricsPort), OUTBOUND_PORT: String(outboundPort), LEGACY_PORT: String(legacyPort), LOG_PRETTY: '0', LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-let output = ''
-demo.stdout.on('data', (d) => (output += d))
-demo.stderr.on('data', (d) => (output += d))
-const exited = new Promise<number | null>((resolve) => demo.on('exit', resolve))
+const { child: demo, output, exited } = spawnNode(repoPath('dist/examples/demo.js'), { PORT: String(port), METRICS_PORT: String(metricsPort), OUTBOUND_PORT: String(outboundPort), LEGACY_PORT: String(legacyPort), LOG_PRETTY: '0', LOG_LEVEL: 'warn' })
 t.teardown(() => demo.kill('SIGKILL'))
 
 const ready = async () => fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.status === 200, () => false)
 for (let i = 0; i < 300 && demo.exitCode === null && !(await ready()); i++) await new Promise((r) => setTimeout(r, 50))
 
 t.test('LEGACY_PORT moves the exchange and the gateway follows it', async (t) => {
-  t.ok(await ready(), `ready (the backend check passes on port ${legacyPort})\n${output}`)
+  t.ok(await ready(), `ready (the backend check passes on port ${legacyPort})\n${output()}`)
   const signer = createSigner({ algorithm: 'rsa', hash: 'sha256', preEncoding: 'url-encoded', postEncoding: 'base64' }, readFileSync(repoPath('config/demo/keys/validator-rsa.key')))
   const res = await send(`http://127.0.0.1:${port}`, { path: `/v2/accounts/${ACCOUNTS.acmeMain}/balances`, apiKey: 'demo-rsa', signer })
   t.equal(res.status, 200, res.text)
-  t.match(output, new RegExp(`legacy exchange +http://127\\.0\\.0\\.1:${legacyPort}/`))
+  t.match(output(), new RegExp(`legacy exchange +http://127\\.0\\.0\\.1:${legacyPort}/`))
 })
 
 t.test('Ctrl-C stops both', async (t) => {

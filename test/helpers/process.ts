@@ -25,12 +25,26 @@ export function writeProject(gateway: Record<string, unknown>, files: Record<str
   return dir
 }
 
-export interface ServerProcess {
+export interface Spawned {
   child: ChildProcess
-  url: string
-  ops: string
+  /** Its stdout and stderr so far. */
   output(): string
   exited: Promise<number | null>
+}
+
+/** A node script as a child process with only the environment given (and PATH), its output collected. */
+export function spawnNode(script: string, env: Record<string, string>, cwd?: string): Spawned {
+  const child = spawn(process.execPath, [script], { ...(cwd ? { cwd } : {}), env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  return { child, output: () => output, exited }
+}
+
+export interface ServerProcess extends Spawned {
+  url: string
+  ops: string
 }
 
 /**
@@ -40,18 +54,10 @@ export interface ServerProcess {
 export async function startServer(dir: string, { script = repoPath('dist/plugins/server.js'), env = {} }: { script?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
   const port = await freePort()
   const metricsPort = await freePort()
-  const child = spawn(process.execPath, [script], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, NLGW_CONFIG: join(dir, 'gateway.yaml'), NL_SECRET: 's', PORT: String(port), METRICS_PORT: String(metricsPort), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const server = spawnNode(script, { NLGW_CONFIG: join(dir, 'gateway.yaml'), NL_SECRET: 's', PORT: String(port), METRICS_PORT: String(metricsPort), ...env }, dir)
   const ops = `http://127.0.0.1:${metricsPort}`
-  for (let i = 0; i < 200 && child.exitCode === null && !(await fetch(`${ops}/healthz`).then((r) => r.ok, () => false)); i++) {
+  for (let i = 0; i < 200 && server.child.exitCode === null && !(await fetch(`${ops}/healthz`).then((r) => r.ok, () => false)); i++) {
     await new Promise((r) => setTimeout(r, 50))
   }
-  return { child, url: `http://127.0.0.1:${port}`, ops, output: () => output, exited }
+  return { ...server, url: `http://127.0.0.1:${port}`, ops }
 }
