@@ -6,7 +6,7 @@ import { relayableHeaders } from '../src/http.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import type { PassthroughPolicy } from '../src/passthrough.js'
 import { parseJsonBody } from '../src/request/body.js'
-import { ACCOUNT_LIST_ROUTE, withinScope } from '../src/request/scope.js'
+import { ACCOUNT_LIST_ROUTE, checkBodyAccounts, withinScope } from '../src/request/scope.js'
 import type { Upstream } from '../src/upstream.js'
 
 export interface PassthroughPluginOptions {
@@ -39,7 +39,7 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
     }
     const body = request.body as Buffer | undefined
     // Forwarded as received, but only if it means one thing: the backend parses it on its own.
-    parseJsonBody(body)
+    checkBodyAccounts(request.route?.template.key ?? '', parseJsonBody(body), credential)
     const scoped = credential.accounts !== undefined && request.route?.template.key === ACCOUNT_LIST_ROUTE
     return reply.from(policy.upstreamPath(request.target), {
       // The query apart from the path: reply-from would decode it with the path and refuse "../" in it.

@@ -12,7 +12,7 @@ import type { IdempotencyStore, StoredResponse } from '../idempotency/store.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { OperationValidators } from '../openapi/validators.js'
 import { parseJsonBody } from '../request/body.js'
-import { ACCOUNT_LIST_ROUTE, withinScope } from '../request/scope.js'
+import { ACCOUNT_LIST_ROUTE, checkBodyAccounts, withinScope } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
 import type { UpstreamClient } from '../upstream.js'
 import { executeRoute, type RouteRequest } from './execute.js'
@@ -62,6 +62,7 @@ const IDEMPOTENCY_KEY_MAX = 256
 export async function answerMapped(route: CompiledRoute, request: MappedRequest, options: PipelineOptions): Promise<MappedAnswer> {
   const key = `${route.method} ${route.path}`
   const body = parseJsonBody(request.body)
+  checkBodyAccounts(key, body, request.credential)
   const params = { ...request.params }
   const query: Record<string, unknown> = { ...request.target.query }
   const validators = options.validators.get(key)

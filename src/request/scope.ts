@@ -1,4 +1,5 @@
 import type { Credential } from '../credentials/credential.js'
+import { ERRORS, GatewayError } from '../errors.js'
 import type { RequestTarget } from './target.js'
 
 /**
@@ -9,6 +10,30 @@ import type { RequestTarget } from './target.js'
  */
 export function accountIdOf(target: RequestTarget): string | undefined {
   return target.segments[0] === 'accounts' ? target.segments[1] : undefined
+}
+
+/**
+ * Request bodies that name another of the customer's own accounts, to debit or
+ * to credit (the spec's TakeFrom, InternalTransferAddress, CollateralAddress):
+ * those accounts are in the scope check as much as the one in the path. A peer
+ * account (another customer's, `withdrawals/peeraccount`) is not the
+ * credential's to scope.
+ */
+export const BODY_ACCOUNTS: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
+  'POST /accounts/{accountId}/ramps': [['from', 'takeFrom']],
+  'POST /accounts/{accountId}/transfers/withdrawals/subaccount': [['destination', 'accountId']],
+  'POST /accounts/{accountId}/collateral/{collateralId}/addresses': [['recoveryAccountId']],
+}
+
+/** Throws the same 404 as the path check when the body names an account outside the credential's scope. */
+export function checkBodyAccounts(routeKey: string, body: unknown, credential: Credential): void {
+  const accounts = credential.accounts
+  const fields = BODY_ACCOUNTS[routeKey]
+  if (accounts === undefined || fields === undefined) return
+  for (const path of fields) {
+    const value = path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), body)
+    if (value !== undefined && !accounts.has(String(value))) throw new GatewayError(ERRORS.accountNotPermitted)
+  }
 }
 
 /** The route that lists accounts: its answer is cut down to the credential's scope. */
