@@ -24,13 +24,25 @@ interface Decimal {
 }
 
 const NUMERIC = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/
+/**
+ * No amount has more digits than this on either side of the point. A client's
+ * "1e100000000" would otherwise become a hundred-million-digit string or
+ * BigInt on the event loop (seconds of CPU, then out of memory).
+ */
+export const MAX_DIGITS = 80
 
 function parseText(text: string): Decimal {
   const m = NUMERIC.exec(text)
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new DecimalError(`${JSON.stringify(text)} is not a number`)
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new DecimalError(`${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is not a number`)
   const fraction = m[3] ?? ''
   const digits = ((m[2] ?? '') + fraction).replace(/^0+/, '')
-  return { negative: m[1] === '-' && digits !== '', digits, exponent: Number(m[4] ?? 0) - fraction.length }
+  const exponent = Number(m[4] ?? 0) - fraction.length
+  const significant = digits.replace(/0+$/, '')
+  const lowest = exponent + (digits.length - significant.length)
+  if (significant !== '' && (lowest + significant.length > MAX_DIGITS || -lowest > MAX_DIGITS)) {
+    throw new DecimalError(`${text.length > 40 ? `${text.slice(0, 40)}…` : text} has more than ${MAX_DIGITS} digits before or after the point`)
+  }
+  return { negative: m[1] === '-' && digits !== '', digits, exponent }
 }
 
 function fromNumber(n: number): Decimal {
