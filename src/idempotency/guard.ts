@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { ERRORS, GatewayError } from '../errors.js'
-import type { IdempotencyStore, StoredResponse } from './store.js'
+import type { IdempotencyStore, Retention, StoredResponse } from './store.js'
 
 /**
  * SPEC-README "Idempotency": a retry with the same key and the same request
  * gets exactly the first response (2xx or 4xx) without reaching the backend;
- * the same key with a different request is refused; a 5xx is not kept.
+ * the same key with a different request is refused; a 5xx is not kept,
+ * unless the work says otherwise (Retention: the backend acted, or may have).
  * Concurrent duplicates wait for the first and share its response.
  */
 export interface Outcome extends StoredResponse {
@@ -34,7 +35,7 @@ export async function runOnce(
   key: string,
   print: string,
   waitMs: number,
-  work: () => Promise<StoredResponse>,
+  work: () => Promise<StoredResponse & { retention?: Retention }>,
 ): Promise<Outcome> {
   const deadline = Date.now() + waitMs
   for (;;) {
@@ -46,15 +47,16 @@ export async function runOnce(
       await store.changed(key, deadline - Date.now())
       continue
     }
-    let response: StoredResponse
+    let answered: StoredResponse & { retention?: Retention }
     try {
-      response = await work()
+      answered = await work()
     } catch (err) {
       await store.release(key, claim.token).catch(() => {})
       throw err
     }
-    if (response.status >= 500) await store.release(key, claim.token)
-    else await store.complete(key, claim.token, print, response)
+    const { retention = answered.status >= 500 ? 'release' : 'store', ...response } = answered
+    if (retention === 'store') await store.complete(key, claim.token, print, response)
+    else if (retention === 'release') await store.release(key, claim.token)
     return { ...response, replayed: false }
   }
 }

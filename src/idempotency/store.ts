@@ -9,6 +9,17 @@ export interface StoredResponse {
   body: string
 }
 
+/**
+ * What becomes of a key once its request is answered. The spec stores 2xx and
+ * 4xx and lets a retry run again after a 5xx; a gateway's 5xx is not always
+ * the backend's: `store` when the backend did act and only the gateway failed
+ * (a retry would move money twice), `release` when the backend surely did
+ * nothing (or said it failed), `hold` when nobody knows (a timeout after the
+ * request was sent): the key stays claimed until its lock expires, so retries
+ * meanwhile get 503, not a second execution.
+ */
+export type Retention = 'store' | 'release' | 'hold'
+
 export type Claim =
   | { state: 'claimed'; token: string }
   | { state: 'pending'; fingerprint: string }

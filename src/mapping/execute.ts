@@ -30,8 +30,8 @@ export interface ExecuteOptions {
   subjectHeader: string
   /** Logs what the client must not see: which template failed and why. */
   onMappingError?: (route: CompiledRoute, err: Error) => void
-  /** Each backend call's status (or `error`) and duration, for metrics and the access log. */
-  onUpstream?: (status: string, seconds: number) => void
+  /** Each backend call's status (or `timeout`, `unavailable`…), duration and method: metrics, the access log, idempotency. */
+  onUpstream?: (status: string, seconds: number, method: string) => void
 }
 
 export async function executeRoute(route: CompiledRoute, request: RouteRequest, options: ExecuteOptions): Promise<RouteResult> {
@@ -137,10 +137,10 @@ async function send(
   try {
     res = await options.upstream.request({ method: call.method, path, headers, body, timeoutMs: call.timeoutMs })
   } catch (err) {
-    options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000)
+    options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000, call.method)
     throw toGatewayError(err)
   }
-  options.onUpstream?.(String(res.status), (performance.now() - started) / 1000)
+  options.onUpstream?.(String(res.status), (performance.now() - started) / 1000, call.method)
   if (res.body.length === 0) return { status: res.status, body: undefined }
   try {
     return { status: res.status, body: parseJson(res.body.toString('utf8'), call.exactNumbers) }

@@ -8,13 +8,13 @@
 import type { Credential } from '../credentials/credential.js'
 import { ERRORS, GatewayError, toGatewayError, type ErrorSpec } from '../errors.js'
 import { fingerprint, runOnce } from '../idempotency/guard.js'
-import type { IdempotencyStore, StoredResponse } from '../idempotency/store.js'
+import type { IdempotencyStore, Retention, StoredResponse } from '../idempotency/store.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { OperationValidators } from '../openapi/validators.js'
 import { parseJsonBody } from '../request/body.js'
 import { ACCOUNT_LIST_ROUTE, checkBodyAccounts, withinScope } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
-import type { UpstreamClient } from '../upstream.js'
+import { UpstreamError, type UpstreamClient } from '../upstream.js'
 import { executeRoute, type RouteRequest } from './execute.js'
 import { checkCursors, paginate, type PageQuery } from './paginate.js'
 import type { CompiledCall, CompiledRoute } from './route.js'
@@ -67,11 +67,13 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   const query: Record<string, unknown> = { ...request.target.query }
   const validators = options.validators.get(key)
   if (route.paginate || validators?.operation.queryNames.includes('startingAfter')) checkCursors(query as PageQuery)
-  const state = { upstreamSeconds: 0 }
+  // Whether a call that can change something (not a GET) has been answered 2xx: the backend acted.
+  const state = { upstreamSeconds: 0, acted: false }
   const routeRequest: RouteRequest = { params, query, body, headers: request.headers, subject: request.credential.subject, credential: request.credential.id, requestId: request.requestId }
-  const onUpstream = (status: string, seconds: number) => {
+  const onUpstream = (status: string, seconds: number, method: string) => {
     options.metrics.upstreamDuration.observe({ route: key, status }, seconds)
     state.upstreamSeconds += seconds
+    if (method !== 'GET' && status.startsWith('2')) state.acted = true
   }
   const onMappingError = (r: CompiledRoute, err: Error) => request.log.error({ route: key, mapping: r.source, err: err.message }, 'mapping error')
   try {
@@ -82,7 +84,7 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
     throw err
   }
 
-  const respond = () => answer(key, route, routeRequest, request, validators, options, onUpstream, onMappingError)
+  const respond = () => answer(key, route, routeRequest, request, validators, options, onUpstream, onMappingError, () => state.acted)
   const idempotencyKey = route.idempotency && request.method !== 'GET' ? (body as Record<string, unknown> | undefined)?.idempotencyKey : undefined
   if (typeof idempotencyKey !== 'string') return { ...(await respond()), replayed: false, upstreamSeconds: state.upstreamSeconds }
   if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX) {
@@ -95,7 +97,7 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   const outcome = await runOnce(options.idempotency.store, scope, print, options.idempotency.waitMs, async () => {
     const result = await respond()
     refusal = result.refusal
-    return { status: result.status, body: result.body }
+    return { status: result.status, body: result.body, ...(result.retention ? { retention: result.retention } : {}) }
   })
   if (outcome.replayed) options.metrics.idempotentReplays.inc({ route: key })
   return { ...outcome, ...(refusal ? { refusal } : {}), upstreamSeconds: state.upstreamSeconds }
@@ -109,9 +111,10 @@ async function answer(
   request: MappedRequest,
   validators: OperationValidators | undefined,
   options: PipelineOptions,
-  onUpstream: (status: string, seconds: number) => void,
+  onUpstream: (status: string, seconds: number, method: string) => void,
   onMappingError: (route: CompiledRoute, err: Error) => void,
-): Promise<StoredResponse & { refusal?: ErrorSpec }> {
+  acted: () => boolean,
+): Promise<StoredResponse & { refusal?: ErrorSpec; retention?: Retention }> {
   try {
     const result = await executeRoute(route, routeRequest, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError, onUpstream })
     let payload = result.body
@@ -129,8 +132,31 @@ async function answer(
   } catch (err) {
     const refusal = toGatewayError(err, (mappingError) => onMappingError(route, mappingError))
     if (refusal.spec.status >= 500) request.log.error({ err: refusal.cause ?? refusal, reason: refusal.spec.reason }, refusal.message)
-    return { status: refusal.spec.status, body: JSON.stringify(refusal.body), refusal: refusal.spec }
+    return { status: refusal.spec.status, body: JSON.stringify(refusal.body), refusal: refusal.spec, retention: retention(refusal, acted()) }
   }
+}
+
+/** Connection errors that mean the request never left: nothing can have happened at the backend. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+/**
+ * What an idempotency key keeps after a failed execution (src/idempotency/store.ts
+ * Retention). `acted`: a call that changes something was answered 2xx before the failure.
+ */
+function retention(refusal: GatewayError, acted: boolean): Retention {
+  if (refusal.spec.status < 500) return 'store'
+  const cause = refusal.cause
+  if (cause instanceof UpstreamError) {
+    const code = (cause.cause as { code?: string } | undefined)?.code
+    // Refused before sending: a clean retry, unless an earlier call already acted.
+    if (cause.kind === 'unavailable' && code !== undefined && NOT_SENT.has(code)) return acted ? 'hold' : 'release'
+    return 'hold' // sent, then timed out or cut off: the backend may have acted
+  }
+  // The backend answered 2xx and only the gateway could not read or translate it: a retry would do it again.
+  if (refusal.spec.kind === 'mapping' || refusal.spec === ERRORS.upstreamNotJson) return acted ? 'store' : 'release'
+  // The backend answered with an error (translated to a 5xx or not translated at all): it says it did not act.
+  if (refusal.spec.kind === 'upstream') return acted ? 'hold' : 'release'
+  return 'hold'
 }
 
 /**
@@ -141,7 +167,7 @@ async function confirmExists(
   route: CompiledRoute,
   exists: CompiledCall,
   request: RouteRequest,
-  options: PipelineOptions & { onUpstream: (status: string, seconds: number) => void; onMappingError: (route: CompiledRoute, err: Error) => void },
+  options: PipelineOptions & { onUpstream: (status: string, seconds: number, method: string) => void; onMappingError: (route: CompiledRoute, err: Error) => void },
 ): Promise<void> {
   const check: CompiledRoute = { ...route, calls: [exists], response: () => undefined, status: () => 200 }
   try {
