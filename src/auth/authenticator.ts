@@ -55,6 +55,17 @@ interface CredentialResolver {
 export const NONCE_MARGIN_MS = 5_000
 
 const MAX_API_KEY = 256
+
+/**
+ * The scope nonces and idempotency keys are remembered in: the customer the
+ * credential acts for, percent-encoded so that no subject can spell another
+ * scope's key (store keys join scope and value with ':').
+ */
+export function subjectScope(subject: string): string {
+  return encodeURIComponent(subject)
+}
+/** Where platform-signed nonces are remembered as well; `#` never appears in a subject scope. */
+const PLATFORM_SCOPE = '#platform'
 const NONCE = /^[\x21-\x7e]{1,128}$/
 const TIMESTAMP = /^\d{1,15}$/
 
@@ -124,19 +135,26 @@ export class Authenticator {
     const outcome = await this.checkSignature(credential.verifier, message, signature)
     if (outcome !== 'valid') throw new GatewayError(ERRORS.badSignature, {}, { cause: outcome })
     const platform = this.platform
-    if (platform?.routes.match(method, target.segments)) {
+    const platformSigned = platform?.routes.match(method, target.segments) !== undefined
+    if (platform && platformSigned) {
       if (platformSignature === '') throw new GatewayError(ERRORS.missingPlatformSignature)
       if (!platform.verifiers.some((v) => v.verify(message, platformSignature) === 'valid')) throw new GatewayError(ERRORS.badPlatformSignature)
     }
     // Remembered for as long as this timestamp could be accepted again, wherever the clock is within the margin.
     const retainMs = Math.max(Number(timestamp) + this.options.timestampWindowMs + NONCE_MARGIN_MS - now, this.options.nonceTtlMs ?? 0)
-    let fresh: boolean
-    try {
-      fresh = await this.options.nonces.claim(credential.id, nonce, retainMs)
-    } catch (err) {
-      throw toGatewayError(err)
+    // Per customer, not per credential: the same request re-signed with another key of the same customer
+    // (a rotation, or a second key) is a replay too. Fireblocks' own signature does not cover the API key,
+    // so a platform-signed message is accepted once whoever presents it.
+    const scopes = [subjectScope(credential.subject), ...(platformSigned ? [PLATFORM_SCOPE] : [])]
+    for (const scope of scopes) {
+      let fresh: boolean
+      try {
+        fresh = await this.options.nonces.claim(scope, nonce, retainMs)
+      } catch (err) {
+        throw toGatewayError(err)
+      }
+      if (!fresh) throw new GatewayError(ERRORS.replayedNonce)
     }
-    if (!fresh) throw new GatewayError(ERRORS.replayedNonce)
     const accountId = accountIdOf(target)
     if (accountId !== undefined && credential.accounts !== undefined && !credential.accounts.has(accountId)) {
       throw new GatewayError(ERRORS.accountNotPermitted)

@@ -5,6 +5,7 @@
  * calls → account scope on the account list → pagination → response
  * validation. Returns the answer exactly as it is sent and stored for retries.
  */
+import { subjectScope } from '../auth/authenticator.js'
 import type { Credential } from '../credentials/credential.js'
 import { ERRORS, GatewayError, toGatewayError, type ErrorSpec } from '../errors.js'
 import { fingerprint, runOnce } from '../idempotency/guard.js'
@@ -90,8 +91,9 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX) {
     throw new GatewayError(ERRORS.requestInvalid, { message: `idempotencyKey is longer than ${IDEMPOTENCY_KEY_MAX} characters`, propertyName: '/idempotencyKey', requestPart: 'body' })
   }
-  // Scoped by credential and canonical target (route and account): the same key on another endpoint is another request.
-  const scope = `${request.credential.id}:${request.method} ${request.target.path}:${idempotencyKey}`
+  // Scoped by customer (whichever of its credentials presents the key) and canonical target: the same key on
+  // another endpoint is another request. Every part is percent-encoded: no key can spell another's, nor a Redis hash tag.
+  const scope = `${subjectScope(request.credential.subject)}:${request.method} ${request.target.path}:${encodeURIComponent(idempotencyKey)}`
   const print = fingerprint(request.method, request.target.path, request.target.query, body)
   let refusal: ErrorSpec | undefined
   const outcome = await runOnce(options.idempotency.store, scope, print, options.idempotency.waitMs, async () => {

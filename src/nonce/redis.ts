@@ -17,7 +17,8 @@ export class RedisNonceStore implements NonceStore {
 
   async claim(scope: string, nonce: string, ttlMs: number): Promise<boolean> {
     try {
-      const key = `${this.prefix}${scope}:${nonce}`
+      // The nonce percent-encoded: a `{…}` in it would otherwise pick the key's Cluster slot (a hash tag).
+      const key = `${this.prefix}${scope}:${encodeURIComponent(nonce)}`
       return (await this.writer.write(key, ['set', key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'])) === 'OK'
     } catch (err) {
       throw new StoreUnavailableError(`Redis nonce store unavailable: ${(err as Error).message}`, { cause: err })

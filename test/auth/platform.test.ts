@@ -21,8 +21,12 @@ const gateway = await startGateway({
     },
     upstream: { url: backend.url, passthrough: '/nl' },
   },
-  credentials: [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
-  env: { S: 's' },
+  credentials: [
+    { apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' },
+    { apiKey: 'same-customer-key', secret: { env: 'S2' }, subject: 'u' },
+    { apiKey: 'other-customer-key', secret: { env: 'S2' }, subject: 'v' },
+  ],
+  env: { S: 's', S2: 's2' },
 })
 t.teardown(async () => {
   await gateway.close()
@@ -62,6 +66,31 @@ t.test('missing, wrong key, tampered body: refused, counted, nothing forwarded',
   t.equal(backend.requests.length, before)
   const refusals = (await gateway.metrics.registry.getSingleMetric('nlgw_auth_refusals_total')?.get())?.values.find((v) => v.labels.reason === 'platform_signature')
   t.equal(refusals?.value, 3)
+})
+
+t.test('one platform-signed message is executed once, whichever credential presents it (attack review)', async (t) => {
+  const timestamp = String(Date.now())
+  const nonce = randomUUID()
+  const body = '{"amount":"1"}'
+  const platform = { 'x-fb-platform-signature': platformSignature(current.privatePath, timestamp, nonce, body) }
+  const before = backend.requests.length
+  t.equal((await send(gateway.url, { method: 'POST', path, key, timestamp, nonce, body, headers: platform })).status, 200)
+  // The same message, re-signed with another credential (the platform signature does not cover the API key).
+  for (const apiKey of ['same-customer-key', 'other-customer-key']) {
+    const replay = await send(gateway.url, { method: 'POST', path, apiKey, key: { hmac: 's2', hash: 'sha256' }, timestamp, nonce, body, headers: platform })
+    t.same([replay.status, replay.json?.message], [401, 'Nonce already used'], `re-signed by ${apiKey}`)
+  }
+  t.equal(backend.requests.length, before + 1, 'executed once')
+})
+
+t.test('a nonce is remembered per customer: another credential of the same customer cannot reuse it', async (t) => {
+  const timestamp = String(Date.now())
+  const nonce = randomUUID()
+  t.equal((await send(gateway.url, { path: '/v2/accounts/acc-1/balances', key, timestamp, nonce })).status, 200)
+  const again = await send(gateway.url, { path: '/v2/accounts/acc-1/balances', apiKey: 'same-customer-key', key: { hmac: 's2', hash: 'sha256' }, timestamp, nonce })
+  t.equal(again.status, 401)
+  const elsewhere = await send(gateway.url, { path: '/v2/accounts/acc-1/balances', apiKey: 'other-customer-key', key: { hmac: 's2', hash: 'sha256' }, timestamp, nonce })
+  t.equal(elsewhere.status, 200, "another customer's nonces are its own")
 })
 
 t.test('routes outside the collateral set do not need it', async (t) => {

@@ -68,6 +68,7 @@ class RecordedBackend implements UpstreamClient {
 const scheme = { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' } as const
 const unscoped = buildCredential('key-1', { id: 'cred-1', subject: 'legacy/1', key: 's' }, scheme)
 const scoped = buildCredential('key-2', { id: 'cred-2', subject: 'legacy/1', key: 's', accounts: ['a1', 'a3'] }, scheme)
+const stranger = buildCredential('key-3', { id: 'cred-3', subject: 'legacy/2', key: 's' }, scheme)
 
 const accounts = { items: ['a1', 'a2', 'a3', 'a4', 'a5'].map((ref) => ({ ref, name: `Account ${ref}` })) }
 const wallets = { wallets: ['w1', 'w2', 'w3', 'w4', 'w5'].map((wid, i) => ({ wid, minor: (i + 1) * 100 })) }
@@ -158,8 +159,10 @@ t.test('idempotency: a retry is answered from the store; another body with the s
 
   const other = await call('POST', url, { body: '{"idempotencyKey":"k-2","amount":"2"}' })
   t.same([json(other).id, other.replayed], ['p-2', false], 'another key is another request')
-  const scopedRetry = await call('POST', url, { body: '{"idempotencyKey":"k-1","amount":"1.5"}', credential: scoped })
-  t.equal(scopedRetry.replayed, false, 'keys are scoped by credential: another credential\'s k-1 runs')
+  const rotated = await call('POST', url, { body: '{"idempotencyKey":"k-1","amount":"1.5"}', credential: scoped })
+  t.equal(rotated.replayed, true, 'keys are scoped by customer: the same customer\'s other credential (a rotated key) gets the stored answer')
+  const otherCustomer = await call('POST', url, { body: '{"idempotencyKey":"k-1","amount":"1.5"}', credential: stranger })
+  t.equal(otherCustomer.replayed, false, "another customer's k-1 runs")
   t.equal(backend.calls.length, 3)
   const elsewhere = await call('POST', '/v2/accounts/a2/transfers/withdrawals/blockchain', { body: '{"idempotencyKey":"k-1","amount":"1.5"}' })
   t.equal(elsewhere.replayed, false, 'and by target: k-1 on another account runs')

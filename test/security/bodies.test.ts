@@ -104,7 +104,7 @@ async function nothingDownstream(t: Assert, what: string, act: () => Promise<Raw
   const res = await act()
   t.equal(backend.requests.length, before.requests, `${what}: nothing reached the backend`)
   const added = (await inspect.keys('*')).filter((key) => !before.keys.includes(key))
-  t.same(added.map((key) => key.replace(/:[^:]*$/, ':…')), nonce ? ['nlgw:nonce:plain:…'] : [], `${what}: ${nonce ? 'only the nonce' : 'nothing'} written to Redis`)
+  t.same(added.map((key) => key.replace(/:[^:]*$/, ':…')), nonce ? ['nlgw:nonce:u:…'] : [], `${what}: ${nonce ? 'only the nonce' : 'nothing'} written to Redis`)
   return res
 }
 
