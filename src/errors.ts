@@ -110,17 +110,25 @@ export const ERRORS = Object.fromEntries(
   Object.entries(CATALOGUE).map(([name, spec]) => [name, { code: `NLGW_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, ...spec }]),
 ) as Coded<typeof CATALOGUE>
 
+/**
+ * Messages and property names may carry text from a backend or a client (an
+ * error rule relays `$body.error.msg`): clipped, so that an answer, and the
+ * idempotency record that keeps it for 72 h, stays small whatever they say.
+ */
+export const MAX_MESSAGE = 1024
+const clip = (text: string) => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text)
+
 /** A refusal or failure with its catalogue entry; `detail` refines message or property for the body. */
 export class GatewayError extends Error {
   readonly spec: ErrorSpec
   readonly body: NetworkLinkError
 
   constructor(spec: ErrorSpec, detail: Partial<Pick<ErrorSpec, 'message' | 'propertyName' | 'requestPart'>> = {}, options?: { cause?: unknown }) {
-    const message = detail.message ?? spec.message
+    const message = clip(detail.message ?? spec.message)
     super(message, options)
     this.name = 'GatewayError'
     this.spec = spec
-    const propertyName = detail.propertyName ?? spec.propertyName
+    const propertyName = detail.propertyName === undefined ? spec.propertyName : clip(detail.propertyName)
     const requestPart = detail.requestPart ?? spec.requestPart
     this.body = {
       message,

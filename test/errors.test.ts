@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ERROR_TYPES, ERRORS, GatewayError, toGatewayError } from '../src/errors.js'
+import { ERROR_TYPES, ERRORS, GatewayError, MAX_MESSAGE, toGatewayError } from '../src/errors.js'
 import { MappingError } from '../src/mapping/template.js'
 import { COUNTER_BY_KIND } from '../src/metrics.js'
 import { StoreUnavailableError } from '../src/nonce/store.js'
@@ -48,4 +48,11 @@ t.test('toGatewayError: one translation of every failure into the catalogue', as
   t.same(seen, ['routes.0.response: no such field'], 'a mapping failure is reported before it becomes a 502')
   const unexpected = toGatewayError(new TypeError('boom'))
   t.same([unexpected.spec, (unexpected.cause as Error).message, unexpected.body], [ERRORS.internal, 'boom', { message: 'Internal error', errorType: 'internal-error' }], 'the cause is kept for the log, never shown')
+})
+
+t.test('text relayed from a backend or a client is clipped in every answer', async (t) => {
+  const long = new GatewayError(ERRORS.backendError, { message: 'm'.repeat(60_000), propertyName: 'p'.repeat(5000) })
+  t.equal(long.body.message.length, MAX_MESSAGE)
+  t.equal(long.body.propertyName?.length, MAX_MESSAGE)
+  t.ok(long.body.message.endsWith('…'))
 })

@@ -10,18 +10,46 @@ interface Entry {
   waiters: Array<() => void>
 }
 
+/** What a record holds besides its key and body, in bytes (measured: 630 B with a 189-byte body). */
+const RECORD_OVERHEAD = 440
+
 /**
- * The single-instance store. Bounded: when every slot holds a live record it
- * refuses new keys (503) rather than forget one, which could let a retry move
- * money twice.
+ * The single-instance store. Bounded in records and in bytes (maxEntries ×
+ * 1 KiB, what src/memory-budget.ts reserves): when either is reached it refuses
+ * new keys (503) rather than forget one, which could let a retry move money
+ * twice. Bytes, because one record can be far larger than the average.
  */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly kind = 'memory'
   private readonly entries = new Map<string, Entry>()
+  private bytes = 0
 
   constructor(
     private readonly options: { ttlMs: number; lockMs: number; maxEntries: number; now?: () => number },
   ) {}
+
+  /** Bytes the live records hold, roughly (UTF-16 strings counted at one byte a character, as JSON mostly is). */
+  get size(): { records: number; bytes: number } {
+    return { records: this.entries.size, bytes: this.bytes }
+  }
+
+  private weigh(key: string, entry: Entry): number {
+    return RECORD_OVERHEAD + key.length + entry.fingerprint.length + (entry.response?.body.length ?? 0)
+  }
+
+  private put(key: string, entry: Entry): void {
+    const old = this.entries.get(key)
+    if (old) this.bytes -= this.weigh(key, old)
+    this.entries.set(key, entry)
+    this.bytes += this.weigh(key, entry)
+  }
+
+  private remove(key: string): void {
+    const old = this.entries.get(key)
+    if (!old) return
+    this.bytes -= this.weigh(key, old)
+    this.entries.delete(key)
+  }
 
   private now(): number {
     return (this.options.now ?? Date.now)()
@@ -30,7 +58,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   private live(key: string): Entry | undefined {
     const entry = this.entries.get(key)
     if (entry && entry.expiresAt <= this.now()) {
-      this.entries.delete(key)
+      this.remove(key)
       entry.waiters.forEach((wake) => wake())
       return undefined
     }
@@ -40,14 +68,15 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   async claim(key: string, fingerprint: string): Promise<Claim> {
     const entry = this.live(key)
     if (entry) return entry.response ? { state: 'done', fingerprint: entry.fingerprint, response: entry.response } : { state: 'pending', fingerprint: entry.fingerprint }
-    if (this.entries.size >= this.options.maxEntries) {
+    const full = () => this.entries.size >= this.options.maxEntries || this.bytes >= this.options.maxEntries * 1024
+    if (full()) {
       for (const k of [...this.entries.keys()]) this.live(k)
-      if (this.entries.size >= this.options.maxEntries) {
-        throw new StoreUnavailableError(`in-memory idempotency store is full (${this.options.maxEntries} live records); use Redis or raise idempotency.maxEntries`)
+      if (full()) {
+        throw new StoreUnavailableError(`in-memory idempotency store is full (${this.entries.size} live records, ${Math.round(this.bytes / 1024)} KiB); use Redis or raise idempotency.maxEntries`)
       }
     }
     const token = randomUUID()
-    this.entries.set(key, { fingerprint, token, expiresAt: this.now() + this.options.lockMs, waiters: [] })
+    this.put(key, { fingerprint, token, expiresAt: this.now() + this.options.lockMs, waiters: [] })
     return { state: 'claimed', token }
   }
 
@@ -55,14 +84,14 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const entry = this.entries.get(key)
     if (!entry || entry.token !== token) return
     const waiters = entry.waiters
-    this.entries.set(key, { fingerprint, response, expiresAt: this.now() + this.options.ttlMs, waiters: [] })
+    this.put(key, { fingerprint, response, expiresAt: this.now() + this.options.ttlMs, waiters: [] })
     waiters.forEach((wake) => wake())
   }
 
   async release(key: string, token: string): Promise<void> {
     const entry = this.entries.get(key)
     if (!entry || entry.token !== token) return
-    this.entries.delete(key)
+    this.remove(key)
     entry.waiters.forEach((wake) => wake())
   }
 

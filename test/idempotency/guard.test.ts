@@ -40,3 +40,13 @@ t.test('a full memory store refuses new keys rather than forgetting live ones', 
   now = 1_000
   t.equal((await runOnce(store, 'c', 'fp', 100, done)).replayed, false, 'expired records make room')
 })
+
+t.test('the memory store is bounded in bytes too: one huge record cannot take the heap (attack review)', async (t) => {
+  const store = new MemoryIdempotencyStore({ ttlMs: 60_000, lockMs: 1000, maxEntries: 10 })
+  const claim = await store.claim('k-1', 'f')
+  if (claim.state !== 'claimed') throw new Error('expected a claim')
+  await store.complete('k-1', claim.token, 'f', { status: 400, body: 'x'.repeat(20_000) })
+  t.ok(store.size.bytes > 10 * 1024, `one record of ${store.size.bytes} bytes, over the 10 KiB that 10 records may hold`)
+  await t.rejects(store.claim('k-2', 'f'), StoreUnavailableError, 'a new key is refused (503), not stored over the bound')
+  t.equal((await store.claim('k-1', 'f')).state, 'done', 'the stored answer still answers its retries')
+})
