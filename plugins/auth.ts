@@ -21,7 +21,7 @@ async function authPlugin(app: FastifyInstance, { authenticator }: { authenticat
   app.decorateRequest('identified', null)
   app.decorateRequest('credential', null)
   app.addHook('onRequest', async (request) => {
-    request.identified = await authenticator.identify(request.headers)
+    request.identified = await authenticator.identify(request.headers, request.target.endpoint.length)
   })
   app.addHook('preValidation', async (request) => {
     const identified = request.identified as Identified

@@ -73,6 +73,7 @@ const CATALOGUE = {
   dotSegment: { status: 400, errorType: 'bad-request', requestPart: 'params', kind: 'request', reason: 'dot_segment', message: 'Path must not contain "." or ".." segments' },
   nonCanonicalTarget: { status: 400, errorType: 'bad-request', requestPart: 'params', kind: 'request', reason: 'non_canonical_target', message: 'Request target is not in canonical form' },
   malformedRequest: { status: 400, errorType: 'bad-request', kind: 'request', reason: 'malformed_http', message: 'Malformed HTTP request' },
+  targetTooLong: { status: 414, errorType: 'bad-request', requestPart: 'params', kind: 'request', reason: 'target_too_long', message: 'Request target too long' },
   requestTimeout: { status: 408, errorType: 'bad-request', kind: 'request', reason: 'request_timeout', message: 'Request not received in time' },
   headersTooLarge: { status: 431, errorType: 'bad-request', requestPart: 'headers', kind: 'request', reason: 'headers_too_large', message: 'Request headers too large' },
   bodyTooLarge: { status: 413, errorType: 'schema-error', requestPart: 'body', kind: 'request', reason: 'body_too_large', message: 'Request body too large' },

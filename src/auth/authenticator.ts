@@ -99,7 +99,8 @@ export class Authenticator {
     this.platform = platform
   }
 
-  async identify(headers: Headers): Promise<Identified> {
+  /** `endpointLength`: the signed endpoint's length, which a base58 credential's limit counts along with the body. */
+  async identify(headers: Headers, endpointLength = 0): Promise<Identified> {
     const apiKey = single(headers['x-fbapi-key'])
     const signature = single(headers['x-fbapi-signature'])
     const nonce = single(headers['x-fbapi-nonce'])
@@ -117,13 +118,16 @@ export class Authenticator {
     if (credential === undefined) throw new GatewayError(ERRORS.unknownApiKey)
     if (!credential.enabled) throw new GatewayError(ERRORS.disabledApiKey)
     const { bodyLimit, base58BodyLimit } = this.options
+    // A base58 pre-encoding costs super-linear CPU in the whole message, target and body alike.
+    const base58 = credential.verifier.scheme.preEncoding === 'base58'
+    if (base58 && endpointLength > base58BodyLimit) throw new GatewayError(ERRORS.targetTooLong)
     return {
       credential,
       timestamp,
       nonce,
       signature,
       platformSignature: single(headers['x-fb-platform-signature']),
-      bodyLimit: credential.verifier.scheme.preEncoding === 'base58' ? Math.min(bodyLimit, base58BodyLimit) : bodyLimit,
+      bodyLimit: base58 ? Math.min(bodyLimit, base58BodyLimit - endpointLength) : bodyLimit,
     }
   }
 

@@ -28,6 +28,13 @@ export interface RequestTarget {
   query: Readonly<Record<string, string>>
 }
 
+/**
+ * Network Link targets are a few hundred characters at most; a longer one only
+ * makes every signature scheme (base58 above all) spend more before it can
+ * refuse a forgery.
+ */
+export const MAX_TARGET = 4096
+
 /** RFC 3986 unreserved characters: escaping one of them only makes a second spelling. */
 const UNRESERVED = /[A-Za-z0-9\-._~]/
 /** What may appear literally in a path segment: pchar without `;`, and `%` (checked separately). */
@@ -107,6 +114,7 @@ function parseQuery(raw: string): Record<string, string> {
  * the 404 for a target outside the base path.
  */
 export function parseTarget(raw: string, basePath: string): RequestTarget {
+  if (raw.length > MAX_TARGET) throw new GatewayError(ERRORS.targetTooLong)
   if (raw.charCodeAt(0) !== 0x2f /* / */ || raw.charCodeAt(1) === 0x2f) {
     throw refuse('Only origin-form request targets (/path?query) are accepted')
   }

@@ -63,3 +63,25 @@ t.test('over HTTP: large base58-signed bodies are verified off the event loop; o
   t.same([tooLarge.status, tooLarge.json], [413, { message: 'Request body too large', errorType: 'schema-error', requestPart: 'body' }], 'over auth.base58BodyLimit: refused before any encoding')
   t.equal(backend.requests.length, 2)
 })
+
+t.test('the base58 limit counts the request target with the body, and any target over 4 KiB is refused (attack review)', async (t) => {
+  const secretFile = hmacSecretFile('base58-secret', t.testdir())
+  const backend = await Backend.start()
+  const gateway = await startGateway({
+    config: { auth: { scheme: { algorithm: 'hmac', hash: 'sha3-256', preEncoding: 'base58', postEncoding: 'base32' }, base58BodyLimit: 2048, credentials: [{ file: 'credentials.yaml' }] }, upstream: { url: backend.url, passthrough: '/nl' } },
+    credentials: [{ apiKey: 'b58', secret: { file: secretFile }, subject: 'u' }],
+  })
+  t.teardown(async () => {
+    await gateway.close()
+    await backend.close()
+  })
+  const path = '/v2/accounts/a1/transfers/withdrawals/blockchain'
+  // 1,500 bytes of query plus 1,000 of body: each under the limit, together over it.
+  const long = await send(gateway.url, { method: 'POST', path: `${path}?q=${'x'.repeat(1500)}`, apiKey: 'b58', body: JSON.stringify({ pad: 'p'.repeat(990) }) })
+  t.equal(long.status, 413, 'target and body together over auth.base58BodyLimit')
+  const target = await send(gateway.url, { path: `/v2/accounts/a1/balances?q=${'x'.repeat(2100)}`, apiKey: 'b58' })
+  t.same([target.status, target.json?.message], [414, 'Request target too long'], 'a target alone over the limit')
+  const huge = await send(gateway.url, { path: `/v2/accounts/a1/balances?q=${'x'.repeat(5000)}`, apiKey: 'nobody' })
+  t.equal(huge.status, 414, 'over 4 KiB: refused before the key is even looked up')
+  t.equal(backend.requests.length, 0)
+})
