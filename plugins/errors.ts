@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import { ERRORS, GatewayError, toGatewayError, type ErrorSpec } from '../src/errors.js'
@@ -61,6 +62,14 @@ const REASON_PHRASES: Record<number, string> = { 400: 'Bad Request', 408: 'Reque
 /** For Fastify's `clientErrorHandler`: requests Node's parser rejects or times out before routing. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) return
+  // Garbage pipelined behind a request still being answered: that answer goes out first (its request
+  // may have moved money), then the connection closes; an error written now would take its place.
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (pending && !pending.writableFinished) {
+    pending.shouldKeepAlive = false
+    pending.once('finish', () => socket.end())
+    return
+  }
   const spec = err.code === 'HPE_HEADER_OVERFLOW' ? ERRORS.headersTooLarge : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ERRORS.requestTimeout : ERRORS.malformedRequest
   const body = JSON.stringify(new GatewayError(spec).body)
   socket.end(
