@@ -18,6 +18,7 @@ import { dotted, suggest, type Problem } from '../config/problems.js'
 import type { SourceDocument } from '../config/yaml.js'
 import { DecimalError, toDecimalString, toMinorUnits } from './decimal.js'
 import { ExactNumber, RawNumber } from './json.js'
+import { FORBIDDEN_KEYS, parseSteps, type DynamicStep, type PathSegment } from './path.js'
 
 /** The values references read: `params`, `query`, `body`, `subject`, `item`, call results… */
 export type Scope = Record<string, unknown>
@@ -43,13 +44,14 @@ export interface CompileContext {
   params?: ReadonlySet<string> | undefined
   /** Names bound by `$each`/`$find` (`$as`) or `$let` around this place; an inner `$let` may bind them again. */
   locals?: ReadonlySet<string>
+  /** Collects the roots references here read (a paged call that places `$page` itself). */
+  used?: Set<string>
 }
 
 type Path = Array<string | number>
 
-const REFERENCE = /^\$([A-Za-z_]\w*)((?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/
+const REFERENCE = /^\$([A-Za-z_]\w*)(.*)$/
 const INTERPOLATION = /\{(\$[^{}]+)\}/g
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 const constant =
   (value: unknown): Evaluate =>
@@ -101,30 +103,31 @@ function compileString(text: string, path: Path, ctx: CompileContext): Evaluate 
 
 export function compileReference(text: string, path: Path, ctx: CompileContext): Evaluate {
   const m = REFERENCE.exec(text)
-  if (!m) return problem(ctx, path, `"${text}" is not a reference: write $root.field.sub or $root.list[0] (a literal starting with $ is written $$…)`)
+  const steps = m ? parseSteps(m[2] as string, true) : undefined
+  if (!m || !steps) return problem(ctx, path, `"${text}" is not a reference: write $root.field.sub, $root.list[0] or $root.list[$index] (a literal starting with $ is written $$…)`)
   const root = m[1] as string
   if (!ctx.roots.has(root)) {
     const hint = suggest(root, ctx.roots)
     return problem(ctx, path, `unknown reference $${root}${hint ? ` (did you mean $${hint}?)` : ''}; here you can use ${[...ctx.roots].map((r) => `$${r}`).join(', ')}`)
   }
-  const segments: Array<string | number> = []
-  for (const seg of (m[2] ?? '').match(/\.[A-Za-z0-9_-]+|\[\d+\]/g) ?? []) {
-    segments.push(seg.startsWith('[') ? Number(seg.slice(1, -1)) : seg.slice(1))
-  }
-  if (segments.some((s) => typeof s === 'string' && FORBIDDEN_KEYS.has(s))) return problem(ctx, path, `"${text}" reads a reserved property`)
-  if (root === 'params' && ctx.params && typeof segments[0] === 'string' && !ctx.params.has(segments[0])) {
-    const hint = suggest(segments[0], ctx.params)
+  if (steps.some((s) => typeof s === 'string' && FORBIDDEN_KEYS.has(s))) return problem(ctx, path, `"${text}" reads a reserved property`)
+  ctx.used?.add(root)
+  const [first] = steps
+  if (root === 'params' && ctx.params && typeof first === 'string' && !ctx.params.has(first)) {
+    const hint = suggest(first, ctx.params)
     return problem(
       ctx,
       path,
-      `the route has no path parameter "${segments[0]}"${hint ? ` (did you mean "${hint}"?)` : ''}${ctx.params.size ? `; it has ${[...ctx.params].join(', ')}` : ''}`,
+      `the route has no path parameter "${first}"${hint ? ` (did you mean "${hint}"?)` : ''}${ctx.params.size ? `; it has ${[...ctx.params].join(', ')}` : ''}`,
     )
   }
-  return getter(root, segments)
+  if (steps.every((s) => typeof s !== 'object')) return getter(root, steps as PathSegment[])
+  const resolved = steps.map((s) => (typeof s === 'object' ? compileReference((s as DynamicStep).reference, path, ctx) : s))
+  return dynamicGetter(root, resolved)
 }
 
 /** Property access unrolled for the common depths; no per-call allocation. */
-function getter(root: string, segments: Array<string | number>): Evaluate {
+function getter(root: string, segments: PathSegment[]): Evaluate {
   const [a, b, c] = segments
   switch (segments.length) {
     case 0:
@@ -145,6 +148,27 @@ function getter(root: string, segments: Array<string | number>): Evaluate {
         return v
       }
   }
+}
+
+/** `$balances[$index]`, `$rates[$item.currency]`: a step read from another reference, as an index or a key. */
+function dynamicGetter(root: string, steps: Array<PathSegment | Evaluate>): Evaluate {
+  return (s) => {
+    let v = s[root]
+    for (const step of steps) {
+      if (v === null || v === undefined) return undefined
+      const key = typeof step === 'function' ? stepKey(step(s)) : step
+      // Own properties only: a key from the data must not reach `toString` and the like.
+      if (key === undefined || !Object.hasOwn(v as object, key)) return undefined
+      v = (v as Record<string | number, unknown>)[key]
+    }
+    return v
+  }
+}
+
+function stepKey(v: unknown): PathSegment | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined
+  if (v instanceof ExactNumber) return /^\d+$/.test(v.text) ? Number(v.text) : undefined
+  return typeof v === 'string' && !FORBIDDEN_KEYS.has(v) ? v : undefined
 }
 
 /** Network Link has no nullable fields: a backend's null is an absent value. */
