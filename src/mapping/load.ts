@@ -5,7 +5,7 @@ import { parseDuration } from '../config/duration.js'
 import { ConfigError, suggest, type Problem } from '../config/problems.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
 import { SourceDocument } from '../config/yaml.js'
-import type { GatewayConfig } from '../config/load.js'
+import type { MappingInputs } from '../config/load.js'
 import type { OpenApiDocument } from '../openapi/document.js'
 import { RouteTable, routeKey, splitRouteKey, templateParams } from '../route-table.js'
 import { compileRoute, type CompiledRoute, type RouteDefaults } from './route.js'
@@ -100,7 +100,7 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
 }
 
 /** The config's mappings, checked against the OpenAPI document when there is one: the routes must exist, statuses default to the spec's. */
-export function compileMappings(config: GatewayConfig, openapi?: OpenApiDocument): MappingSet {
+export function compileMappings(config: MappingInputs, openapi?: OpenApiDocument): MappingSet {
   return loadMappings(config.mappings, {
     defaultTimeoutMs: config.upstream.timeoutMs,
     subjectHeader: config.upstream.subjectHeader,

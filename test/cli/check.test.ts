@@ -65,6 +65,25 @@ t.test('every mistake is printed as file:line:col, and the exit code is 1', asyn
   ])
 })
 
+t.test('config and mapping problems are reported in the same run', async (t) => {
+  const dir = project('routes:\n  - route: GET /capabilities\n    response: { version: $parms.v }\n')
+  writeFileSync(join(dir, 'gateway.yaml'), `server: { prot: 80 }
+auth:
+  scheme: { algorithm: hmac, hash: sha256, preEncoding: plain, postEncoding: base64 }
+  credentials: [{ file: credentials.yaml }]
+upstream: { url: "http://127.0.0.1:8010", timeout: soon }
+mappings: [mappings.yaml]
+`)
+  const res = nlgw(['check', join(dir, 'gateway.yaml')], { SECRET: 's' })
+  t.equal(res.code, 1)
+  t.same(res.stdout.replaceAll(dir + '/', '').trim().split('\n'), [
+    'gateway.yaml:1:11: server.prot: unknown key "prot" (did you mean "port"?)',
+    'gateway.yaml:5:52: upstream.timeout: must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',
+    'mappings.yaml:3:26: routes[0].response.version: unknown reference $parms (did you mean $params?); here you can use $params, $query, $body, $headers, $subject, $credential, $request, $requestId, $now',
+    '3 problem(s)',
+  ])
+})
+
 t.test('a missing secret and a missing config are reported clearly', async (t) => {
   const dir = project('routes: []\n')
   const res = nlgw(['check', join(dir, 'gateway.yaml')])
