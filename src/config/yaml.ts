@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml'
 import { ConfigError, dotted, suggest, type Problem } from './problems.js'
 import { explainSyntaxError } from './yaml-syntax.js'
 
@@ -80,7 +80,7 @@ export class SourceDocument {
     // Follows an alias into its anchor: the place shown is then the fragment's own.
     const enter = () => {
       if (!isAlias(node)) return
-      const target = node.resolve(this.doc)
+      const target = this.target(node)
       if (!target) return
       use ??= this.lines.linePos(node.range?.[0] ?? 0).line
       shown = [...(this.pathOf(target) ?? shown)]
@@ -106,6 +106,13 @@ export class SourceDocument {
   }
 
   private paths?: Map<unknown, Array<string | number>>
+  /** Alias → its anchored node (resolving one searches the whole document). */
+  private readonly targets = new Map<Alias, Node | undefined>()
+
+  private target(alias: Alias): Node | undefined {
+    if (!this.targets.has(alias)) this.targets.set(alias, alias.resolve(this.doc))
+    return this.targets.get(alias)
+  }
 
   /** Where a node is written in the document (aliases not followed). */
   private pathOf(target: unknown): Array<string | number> | undefined {

@@ -8,7 +8,8 @@
 import { dotted, type Problem } from '../config/problems.js'
 import type { SourceDocument } from '../config/yaml.js'
 import type { ErrorType } from '../errors.js'
-import { compileReference, compileTemplate, truthy, type CompileContext, type Evaluate, type Scope } from './template.js'
+import type { Shape } from './shape.js'
+import { compileReference, compileTemplate, templateShape, truthy, type CompileContext, type Evaluate, type Scope } from './template.js'
 
 export interface CompiledErrorRule {
   matches: (status: number, scope: Scope) => boolean
@@ -21,6 +22,8 @@ export interface CompiledErrorRule {
   requestPart: Evaluate
   /** What `when` asks, for finding rules that can never hold. */
   when: RuleConditions
+  /** The shape of the error body it makes, for checking it against the spec's error schema. */
+  body: Shape
   /** Where the rule is written. */
   at: Array<string | number>
 }
@@ -82,6 +85,16 @@ export function compileErrorRule(doc: SourceDocument, path: Array<string | numbe
     propertyName: compileTemplate(raw.propertyName, [...path, 'propertyName'], ctx),
     requestPart: compileTemplate(raw.requestPart, [...path, 'requestPart'], ctx),
     when: { ...(statuses ? { statuses } : {}), values, ...(condition !== undefined ? { condition } : {}) },
+    body: {
+      kind: 'object',
+      fields: new Map([
+        ['message', { kind: 'string', at: [...path, 'message'] }],
+        ['errorType', { kind: 'value', value: errorType, at: [...path, 'errorType'] }],
+        ...(['propertyName', 'requestPart'] as const).filter((key) => raw[key] !== undefined).map((key) => [key, templateShape(raw[key], [...path, key])] as [string, Shape]),
+      ]),
+      open: false,
+      at: path,
+    },
     at: path,
   }
 }

@@ -11,9 +11,10 @@ import { isConnectionHeader } from '../http.js'
 import { splitRouteKey, templateParams } from '../route-table.js'
 import { compileErrorRule, unreachableRules, type CompiledErrorRule } from './error-rules.js'
 import type { PaginateSpec } from './paginate.js'
-import { parsePath, type PathSegment } from './path.js'
+import { parsePath, PATH_PATTERN, type PathSegment } from './path.js'
 import { callSchema, METHODS } from './schema.js'
-import { compileReference, compileTemplate, type CompileContext, type Evaluate, type Scope } from './template.js'
+import { paginateProblems } from './static-check.js'
+import { compileReference, compileTemplate, templateShape, type CompileContext, type Evaluate, type Scope } from './template.js'
 
 export interface CompiledCall {
   name?: string
@@ -124,6 +125,7 @@ export function compileRoute(doc: SourceDocument, index: number, raw: Record<str
 
   const line = doc.problem(at, '').line
   const paginate = paginateOf(doc, at, raw.paginate, problems)
+  if (paginate && raw.response !== undefined) problems.push(...paginateProblems(doc, [...at, 'paginate'], templateShape(raw.response, [...at, 'response']), paginate.list))
   return {
     method,
     path,
@@ -148,10 +150,10 @@ function paginateOf(doc: SourceDocument, at: Array<string | number>, raw: unknow
   return list && id ? { list, id } : undefined
 }
 
-/** A path written in a mapping (`result.items`), or a problem at its place. */
+/** A path written in a mapping (`result.items`); the schema has refused any other form, this refuses reserved keys. */
 function pathAt(doc: SourceDocument, at: Array<string | number>, text: string, problems: Problem[]): PathSegment[] | undefined {
   const path = parsePath(text)
-  if (!path) problems.push(doc.problem(at, `"${text}" is not a path: write key.sub or list[0] (as after $body. in a reference), without reserved keys`))
+  if (!path && new RegExp(PATH_PATTERN).test(text)) problems.push(doc.problem(at, `"${text}" reads a reserved property`))
   return path
 }
 

@@ -19,6 +19,7 @@ import type { SourceDocument } from '../config/yaml.js'
 import { DecimalError, toDecimalString, toMinorUnits } from './decimal.js'
 import { ExactNumber, RawNumber } from './json.js'
 import { FORBIDDEN_KEYS, parseSteps, type DynamicStep, type PathSegment } from './path.js'
+import { ABSENT, ANY, merge, union, type Shape } from './shape.js'
 
 /** The values references read: `params`, `query`, `body`, `subject`, `item`, call results… */
 export type Scope = Record<string, unknown>
@@ -220,7 +221,13 @@ interface OperatorSpec {
   /** Option keys besides the operator itself; `*` lets any other key through (the operator uses them). */
   options: readonly string[]
   compile(node: Record<string, unknown>, path: Path, ctx: CompileContext, at: string): Evaluate
+  /** What it produces, known without the data (the static check against the spec). */
+  shape(node: Record<string, unknown>, path: Path): Shape
 }
+
+const known =
+  (kind: 'string' | 'number' | 'boolean') =>
+  (_node: Record<string, unknown>, path: Path): Shape => ({ kind, at: path })
 
 function within(ctx: CompileContext, ...roots: string[]): CompileContext {
   return { ...ctx, roots: new Set([...ctx.roots, ...roots]), locals: new Set([...(ctx.locals ?? []), ...roots]) }
@@ -260,6 +267,11 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$each: list` with the item template as sibling keys, or `$value: template` for non-object items. */
   $each: {
     options: ['$as', '$where', '$value', '*'],
+    shape: (node, path) => ({
+      kind: 'list',
+      item: node.$value !== undefined ? templateShape(node.$value, [...path, '$value']) : objectShape(node, path, (k) => k.startsWith('$')),
+      at: path,
+    }),
     compile(node, path, ctx, at) {
       const name = asName(node, path, ctx)
       const list = compileTemplate(node.$each, [...path, '$each'], ctx)
@@ -282,6 +294,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$find: list` + `$where: condition`: the first element that matches. */
   $find: {
     options: ['$as', '$where'],
+    shape: () => ANY,
     compile(node, path, ctx, at) {
       const name = asName(node, path, ctx)
       const list = compileTemplate(node.$find, [...path, '$find'], ctx)
@@ -301,6 +314,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$switch: value` with one key per case and `$default`; no match and no default is an error. */
   $switch: {
     options: ['$default', '*'],
+    shape: (node, path) => union(Object.entries(node).flatMap(([key, value]) => (key === '$switch' ? [] : [templateShape(value, [...path, key])]))),
     compile(node, path, ctx, at) {
       const subject = compileTemplate(node.$switch, [...path, '$switch'], ctx)
       const cases = new Map(compileFields(node, path, ctx, (k) => k.startsWith('$')))
@@ -321,6 +335,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
    */
   $let: {
     options: ['in'],
+    shape: (node, path) => templateShape(node.in, [...path, 'in']),
     compile(node, path, ctx) {
       const bindings = node.$let
       if (bindings === null || typeof bindings !== 'object' || Array.isArray(bindings) || Object.keys(bindings).length === 0) {
@@ -353,6 +368,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $if: {
     options: ['then', 'else'],
+    shape: (node, path) => union([templateShape(node.then, [...path, 'then']), templateShape(node.else, [...path, 'else'])]),
     compile(node, path, ctx) {
       const condition = compileTemplate(node.$if, [...path, '$if'], ctx)
       const then = compileTemplate(node.then, [...path, 'then'], ctx)
@@ -363,6 +379,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** The first value that is present: `$coalesce: [$item.nickname, $item.name, "Main"]`. */
   $coalesce: {
     options: [],
+    shape: (node, path) => (Array.isArray(node.$coalesce) ? union(node.$coalesce.map((c, i) => templateShape(c, [...path, '$coalesce', i]))) : ANY),
     compile(node, path, ctx) {
       if (!Array.isArray(node.$coalesce)) return problem(ctx, path, '$coalesce takes a list')
       const candidates = node.$coalesce.map((c, i) => compileTemplate(c, [...path, '$coalesce', i], ctx))
@@ -378,6 +395,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Objects merged left to right: `$merge: [$item.details, { type: fiat }]`. */
   $merge: {
     options: [],
+    shape: (node, path) => (Array.isArray(node.$merge) ? merge(node.$merge.map((c, i) => templateShape(c, [...path, '$merge', i])), path) : ANY),
     compile(node, path, ctx, at) {
       if (!Array.isArray(node.$merge)) return problem(ctx, path, '$merge takes a list of objects')
       const parts = node.$merge.map((c, i) => compileTemplate(c, [...path, '$merge', i], ctx))
@@ -396,6 +414,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Exact decimal string; with `scale`, from integer minor units. */
   $decimal: {
     options: ['scale'],
+    shape: known('string'),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$decimal, [...path, '$decimal'], ctx)
       const scale = compileTemplate(node.scale ?? 0, [...path, 'scale'], ctx)
@@ -409,6 +428,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Integer minor units from a decimal; refuses values with more places than `scale`. */
   $minor: {
     options: ['scale', 'as'],
+    shape: (node, path) => ({ kind: node.as === 'string' ? 'string' : 'number', at: path }),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$minor, [...path, '$minor'], ctx)
       const scale = compileTemplate(node.scale, [...path, 'scale'], ctx)
@@ -426,6 +446,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** A JSON number written exactly as the decimal it comes from. */
   $number: {
     options: [],
+    shape: known('number'),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$number, [...path, '$number'], ctx)
       return (scope) => {
@@ -437,6 +458,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $string: {
     options: [],
+    shape: known('string'),
     compile(node, path, ctx) {
       const value = compileTemplate(node.$string, [...path, '$string'], ctx)
       return (scope) => {
@@ -448,6 +470,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Dates between epoch milliseconds or seconds and ISO 8601: `{ $date: $item.created_ms, from: ms, to: iso }`. */
   $date: {
     options: ['from', 'to'],
+    shape: (node, path) => ({ kind: node.to === 'ms' || node.to === 's' ? 'number' : 'string', at: path }),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$date, [...path, '$date'], ctx)
       const from = node.from ?? 'auto'
@@ -468,11 +491,13 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** A value taken as is: `{ $literal: "$not-a-reference" }`. */
   $literal: {
     options: [],
+    shape: (node, path) => constantShape(node.$literal, path),
     compile: (node) => constant(node.$literal),
   },
   /** A fresh random UUID, e.g. an id for a record the backend does not number. */
   $uuid: {
     options: [],
+    shape: known('string'),
     compile: () => () => randomUUID(),
   },
   $eq: comparison('$eq', (a, b) => same(a, b)),
@@ -480,6 +505,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$in: [value, [a, b, c]]`. */
   $in: {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const args = node.$in
       if (!Array.isArray(args) || args.length !== 2 || !Array.isArray(args[1])) return problem(ctx, path, '$in takes [value, [candidates…]]')
@@ -493,6 +519,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $exists: {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const value = compileTemplate(node.$exists, [...path, '$exists'], ctx)
       return (scope) => {
@@ -503,6 +530,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $not: {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const value = compileTemplate(node.$not, [...path, '$not'], ctx)
       return (scope) => !truthy(value(scope))
@@ -517,6 +545,7 @@ export const OPERATOR_NAMES = Object.keys(OPERATORS)
 function stringOp(name: string, fn: (s: string) => string): OperatorSpec {
   return {
     options: [],
+    shape: known('string'),
     compile(node, path, ctx) {
       const value = compileTemplate(node[name], [...path, name], ctx)
       return (scope) => {
@@ -530,6 +559,7 @@ function stringOp(name: string, fn: (s: string) => string): OperatorSpec {
 function comparison(name: string, test: (a: unknown, b: unknown) => boolean): OperatorSpec {
   return {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const args = node[name]
       if (!Array.isArray(args) || args.length !== 2) return problem(ctx, path, `${name} takes two values: ${name}: [a, b]`)
@@ -542,6 +572,7 @@ function comparison(name: string, test: (a: unknown, b: unknown) => boolean): Op
 function logical(name: string, combine: (values: boolean[]) => boolean): OperatorSpec {
   return {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const args = node[name]
       if (!Array.isArray(args)) return problem(ctx, path, `${name} takes a list of conditions`)
@@ -573,6 +604,39 @@ function compileOperator(operator: string, node: Record<string, unknown>, path: 
 }
 
 // ── values ───────────────────────────────────────────────────────────────
+
+// ── shapes ───────────────────────────────────────────────────────────────
+
+/**
+ * The shape of a template that compiled without problems: what it can
+ * produce, read the way compileTemplate reads it.
+ */
+export function templateShape(value: unknown, path: Path): Shape {
+  if (typeof value === 'string') {
+    if (value.startsWith('$$')) return { kind: 'value', value: value.slice(1), at: path }
+    if (value.startsWith('$')) return ANY
+    return value.includes('{$') ? { kind: 'string', at: path } : { kind: 'value', value, at: path }
+  }
+  if (Array.isArray(value)) return { kind: 'list', item: value.length ? union(value.map((v, i) => templateShape(v, [...path, i]))) : ANY, at: path }
+  if (value !== null && typeof value === 'object') {
+    const operator = Object.keys(value).find((k) => k.startsWith('$'))
+    if (operator === undefined) return objectShape(value as Record<string, unknown>, path, () => false)
+    return OPERATORS[operator]?.shape(value as Record<string, unknown>, path) ?? ANY
+  }
+  return constantShape(value, path)
+}
+
+function objectShape(value: Record<string, unknown>, path: Path, skip: (key: string) => boolean): Shape {
+  const fields = new Map<string, Shape>()
+  for (const [key, child] of Object.entries(value)) if (!skip(key) && !FORBIDDEN_KEYS.has(key)) fields.set(key, templateShape(child, [...path, key]))
+  return { kind: 'object', fields, open: false, at: path }
+}
+
+function constantShape(value: unknown, path: Path): Shape {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return { kind: 'value', value, at: path }
+  return value === undefined || value === null ? ABSENT : ANY
+}
+
 
 function money<T>(at: string, convert: () => T): T {
   try {

@@ -7,7 +7,7 @@ import { specFile, specMissing } from '../helpers/spec.js'
 /** A backend in the style of many legacy and RPC APIs: every answer is a 200, failures say so in the body. */
 function legacy(req: RecordedRequest) {
   const account = /^\/accounts\/([^/]+)/.exec(req.url)?.[1]
-  if (account === 'missing') return { body: { ok: false, error: { code: 'NO_ACCOUNT', text: 'no such account' } } }
+  if (account === 'missing') return { body: { ok: false, error: { code: 'NO_ACCOUNT', text: 'no such account', kind: 'unknown-asset' } } }
   if (account === 'locked') return { body: { ok: false, error: { code: 'LOCKED', text: 'account locked' } } }
   if (account === 'odd') return { body: { ok: false, error: { code: 'SOMETHING_NEW' } } }
   if (account === 'down') return { status: 503, body: { ok: false } }
@@ -55,7 +55,7 @@ ${rules}
     status: { $if: { $eq: [$body.ok, false] }, then: 404, else: 200 }
     response:
       $if: { $eq: [$body.ok, false] }
-      then: { message: $body.error.text, errorType: unknown-asset }   # not an error type a 404 may carry
+      then: { message: $body.error.text, errorType: $body.error.kind }   # the backend's kind: not an error type a 404 may carry
       else: { withdrawals: [] }
 `
 
