@@ -43,7 +43,8 @@ export interface MappedRequest {
   /** The body as received. */
   body: Buffer | undefined
   headers: Record<string, unknown>
-  credential: Credential
+  /** Who asks: the identity upstream, the account scope, the idempotency scope. */
+  credential: Pick<Credential, 'id' | 'subject' | 'accounts'>
   requestId: string
   log: Log
 }

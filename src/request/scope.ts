@@ -15,7 +15,7 @@ export function accountIdOf(target: RequestTarget): string | undefined {
 export const ACCOUNT_LIST_ROUTE = 'GET /accounts'
 
 /** `{ accounts: [...] }` without the accounts outside the credential's scope; anything else as it is. */
-export function withinScope(body: unknown, credential: Credential): unknown {
+export function withinScope(body: unknown, credential: Pick<Credential, 'accounts'>): unknown {
   const accounts = credential.accounts
   const list = (body as { accounts?: unknown } | undefined)?.accounts
   if (accounts === undefined || !Array.isArray(list)) return body
