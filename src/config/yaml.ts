@@ -90,7 +90,8 @@ export class SourceDocument {
     for (const [i, key] of path.entries()) {
       enter()
       if (isMap(node)) {
-        const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)
+        // Keys compare as text: a `$switch` case 10 is the key "10" of the template.
+        const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value) === String(key))
         if (!pair) break
         node = atKey && i === path.length - 1 ? pair.key : (pair.value ?? pair.key)
       } else if (isSeq(node) && typeof key === 'number') {
@@ -105,28 +106,40 @@ export class SourceDocument {
     return { ...(found ? { node: found } : {}), shown: [...shown, ...path.slice(consumed)], ...(use !== undefined ? { use } : {}) }
   }
 
-  private paths?: Map<unknown, Array<string | number>>
-  /** Alias → its anchored node (resolving one searches the whole document). */
-  private readonly targets = new Map<Alias, Node | undefined>()
+  private index?: { paths: Map<unknown, Array<string | number>>; targets: Map<Alias, Node> }
+
+  /**
+   * One walk of the document, in order: where each node is written, and the
+   * anchor each alias refers to (the nearest one before it). Alias.resolve would
+   * search the whole document for each alias.
+   */
+  private indexed(): NonNullable<SourceDocument['index']> {
+    if (this.index) return this.index
+    const paths = new Map<unknown, Array<string | number>>()
+    const targets = new Map<Alias, Node>()
+    const anchors = new Map<string, Node>()
+    const walk = (node: unknown, at: Array<string | number>) => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source)
+        if (target) targets.set(node, target)
+        return
+      }
+      paths.set(node, at)
+      if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor) anchors.set(node.anchor, node)
+      if (isMap(node)) for (const pair of node.items) walk(pair.value, [...at, String((pair.key as { value?: unknown } | null)?.value)])
+      else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...at, i]))
+    }
+    walk(this.doc.contents, [])
+    return (this.index = { paths, targets })
+  }
 
   private target(alias: Alias): Node | undefined {
-    if (!this.targets.has(alias)) this.targets.set(alias, alias.resolve(this.doc))
-    return this.targets.get(alias)
+    return this.indexed().targets.get(alias)
   }
 
   /** Where a node is written in the document (aliases not followed). */
   private pathOf(target: unknown): Array<string | number> | undefined {
-    if (!this.paths) {
-      const paths = new Map<unknown, Array<string | number>>()
-      const walk = (node: unknown, at: Array<string | number>) => {
-        paths.set(node, at)
-        if (isMap(node)) for (const pair of node.items) walk(pair.value, [...at, String((pair.key as { value?: unknown } | null)?.value)])
-        else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...at, i]))
-      }
-      walk(this.doc.contents, [])
-      this.paths = paths
-    }
-    return this.paths.get(target)
+    return this.indexed().paths.get(target)
   }
 }
 

@@ -41,6 +41,9 @@ interface View {
 const MAX_VIEWS = 64
 
 export class Conformance {
+  /** The ways of each schema of the document, worked out once (schemas are shared by many templates). */
+  private readonly cache = new WeakMap<Schema, View[]>()
+
   constructor(private readonly components: object) {}
 
   /** The findings of a shape against a schema of the document; `visit` sees the place of every template checked. */
@@ -58,7 +61,7 @@ export class Conformance {
     const typed = views.filter((view) => !view.types || view.types.some((type) => fits(shape, type)))
     if (typed.length === 0) return closest(views.map((view) => [typeFinding(shape, view)]))
     if (shape.kind === 'object') {
-      const complete = typed.filter((view) => missing(shape, view).length === 0)
+      const complete = typed.filter((view) => lacking(shape, view).length === 0)
       if (complete.length === 0) return noForm(shape, typed)
       const findings: Finding[] = []
       for (const [key, field] of shape.fields) {
@@ -79,6 +82,12 @@ export class Conformance {
 
   /** Every way of meeting a schema. */
   private views(schema: Schema): View[] {
+    let cached = this.cache.get(schema)
+    if (!cached) this.cache.set(schema, (cached = this.waysOf(schema)))
+    return cached
+  }
+
+  private waysOf(schema: Schema): View[] {
     let views: View[] = [{ patterns: [], required: new Set(), properties: new Map(), items: [] }]
     const visit = (node: Schema, depth: number) => {
       if (depth > 20) return
@@ -131,14 +140,15 @@ function combine(outer: View, inner: View): View {
 }
 
 /** Required properties a closed object shape lacks in every branch. */
+function lacking(shape: Extract<Shape, { kind: 'object' }>, view: View): string[] {
+  return shape.open ? [] : [...view.required].filter((key) => !shape.fields.has(key))
+}
+
 function missing(shape: Extract<Shape, { kind: 'object' }>, view: View): Finding[] {
-  if (shape.open) return []
-  return [...view.required]
-    .filter((key) => !shape.fields.has(key))
-    .map((key) => {
+  return lacking(shape, view).map((key) => {
       const hint = suggest(key, shape.fields.keys())
-      return { at: shape.at, message: `${named(view) ?? 'this object'} requires "${key}", and no branch of this template produces it${hint ? ` (it has "${hint}": a typo?)` : ''}` }
-    })
+    return { at: shape.at, message: `${named(view) ?? 'this object'} requires "${key}", and no branch of this template produces it${hint ? ` (it has "${hint}": a typo?)` : ''}` }
+  })
 }
 
 /** An object that meets none of the forms allowed here: what each form would need. */
@@ -147,7 +157,7 @@ function noForm(shape: Extract<Shape, { kind: 'object' }>, views: View[]): Findi
   const needs = [
     ...new Set(
       views.map((view) => {
-        const keys = [...view.required].filter((key) => !shape.fields.has(key)).map((key) => `"${key}"`)
+        const keys = lacking(shape, view).map((key) => `"${key}"`)
         return `${named(view) ?? 'another form'} requires ${keys.join(', ')}`
       }),
     ),

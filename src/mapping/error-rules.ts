@@ -43,21 +43,32 @@ const DEFAULT_STATUS: Partial<Record<ErrorType, number>> = { 'not-found': 404, '
 const STATUSES = Array.from({ length: 500 }, (_, i) => 100 + i)
 const isSuccess = (status: number) => status >= 200 && status <= 299
 
+/** The statuses `404`, `[409, 422]` or `4xx` stand for; the same lists recur in every route, worked out once. */
+const expanded = new Map<string, ReadonlySet<number>>()
+function statusesOf(wanted: string[]): ReadonlySet<number> {
+  const key = wanted.join(',')
+  let statuses = expanded.get(key)
+  if (!statuses) {
+    const patterns = wanted.map((w) => new RegExp(`^${w.replace(/x/gi, '\\d')}$`))
+    expanded.set(key, (statuses = new Set(STATUSES.filter((s) => patterns.some((p) => p.test(String(s)))))))
+  }
+  return statuses
+}
+
 /**
  * `when: { status: 404 | [409, 422] | 4xx, $body.error.code: X | [X, Y], if: condition }`:
  * every listed condition must hold.
  */
 export function compileErrorRule(doc: SourceDocument, path: Array<string | number>, raw: Record<string, unknown>, ctx: CompileContext): CompiledErrorRule {
   const checks: Array<(status: number, scope: Scope) => boolean> = []
-  let statuses: Set<number> | undefined
+  let statuses: ReadonlySet<number> | undefined
   const values = new Map<string, Set<string>>()
   let condition: string | undefined
   for (const [key, expected] of Object.entries((raw.when as Record<string, unknown>) ?? {})) {
     const wanted = (Array.isArray(expected) ? expected : [expected]).map(String)
     if (key === 'status') {
       if (wanted.some((w) => !/^[1-5][0-9x]{2}$/i.test(w))) ctx.problems.push(doc.problem([...path, 'when', key], 'status must be a code such as 404, a class such as 4xx, or a list of them'))
-      const patterns = wanted.map((w) => new RegExp(`^${w.replace(/x/gi, '\\d')}$`))
-      const accepted = new Set(STATUSES.filter((s) => patterns.some((p) => p.test(String(s)))))
+      const accepted = statusesOf(wanted)
       statuses = accepted
       checks.push((status) => accepted.has(status))
     } else if (key === 'if') {

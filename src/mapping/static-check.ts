@@ -99,8 +99,13 @@ export class SpecCheck {
       })
   }
 
+  /** Template path → where it is written (templates reached again and again, through fragments). */
+  private readonly written = new Map<string, string>()
+
   private placesOf(map: Map<string, Set<number>>, place: Place): Set<number> {
-    const key = placeOf(this.doc.problem(place, ''))
+    const path = place.join('\u0000')
+    let key = this.written.get(path)
+    if (key === undefined) this.written.set(path, (key = placeOf(this.doc.problem(place, ''))))
     let routes = map.get(key)
     if (!routes) map.set(key, (routes = new Set()))
     return routes

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Backend, type RecordedRequest } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { hmac, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { hmac, mappedGateway, type TestGateway } from '../helpers/gateway.js'
 import { specFile, specMissing } from '../helpers/spec.js'
 
 /** A backend in the style of many legacy and RPC APIs: every answer is a 200, failures say so in the body. */
@@ -59,21 +59,10 @@ ${rules}
       else: { withdrawals: [] }
 `
 
-async function gateway(t: { teardown(fn: () => unknown): void }, backend: Backend, openapi?: object): Promise<TestGateway> {
-  const gw = await startGateway({
-    config: { auth: hmac.auth, upstream: { url: backend.url }, mappings: ['mappings.yaml'], ...(openapi ? { openapi } : {}) },
-    credentials: hmac.credentials,
-    env: hmac.env,
-    files: { 'mappings.yaml': mapping },
-  })
-  t.teardown(() => gw.close())
-  return gw
-}
-
 t.test('error rules hold whatever the status: errors inside a 200, in the same list as status rules', async (t) => {
   const backend = await Backend.start(legacy)
   t.teardown(() => backend.close())
-  const gw = await gateway(t, backend)
+  const gw = await mappedGateway(t, mapping, backend.url)
   const get = (account: string) => send(gw.url, { path: `/v2/accounts/${account}/balances`, key: hmac.key })
   t.match(await get('a'), { status: 200, json: { balances: [{ id: 'w1', availableAmount: '1.5' }, { id: 'w2', availableAmount: '0.05' }] } }, 'a success stays one')
   t.same((await get('missing')).json, { message: 'no such account', errorType: 'not-found' })
@@ -86,7 +75,7 @@ t.test('error rules hold whatever the status: errors inside a 200, in the same l
 t.test('a templated error status skips pagination and is checked against the error schema, not the success one', { skip: specMissing }, async (t) => {
   const backend = await Backend.start(legacy)
   t.teardown(() => backend.close())
-  const enforced = await gateway(t, backend, { file: specFile, responseValidation: 'enforce' })
+  const enforced = await mappedGateway(t, mapping, backend.url, { openapi: { file: specFile, responseValidation: 'enforce' } })
   const get = (gw: TestGateway, path: string) => send(gw.url, { path: `/v2${path}`, key: hmac.key })
   t.same(await get(enforced, '/accounts/missing/transfers/deposits').then((r) => [r.status, r.json]), [404, { message: 'no such account', errorType: 'not-found' }], 'a correct 404, not a 502')
   t.same(await get(enforced, '/accounts/a/transfers/deposits').then((r) => [r.status, r.json]), [200, { deposits: [] }])
@@ -96,7 +85,7 @@ t.test('a templated error status skips pagination and is checked against the err
   const counted = await enforced.metrics.registry.getSingleMetric('nlgw_response_validation_failures_total')?.get()
   t.same(counted?.values.map((v) => [v.labels.route, v.value]), [['GET /accounts/{accountId}/transfers/withdrawals', 1]], 'only the wrong one is counted')
 
-  const reported = await gateway(t, backend, { file: specFile, responseValidation: 'report' })
+  const reported = await mappedGateway(t, mapping, backend.url, { openapi: { file: specFile, responseValidation: 'report' } })
   t.same(await get(reported, '/accounts/missing/transfers/deposits').then((r) => r.status), 404)
   const none = await reported.metrics.registry.getSingleMetric('nlgw_response_validation_failures_total')?.get()
   t.same(none?.values.filter((v) => v.value > 0), [], 'report: no false problem for a correct error answer')

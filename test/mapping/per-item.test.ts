@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Backend, type RecordedRequest } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
-import { hmac, startGateway } from '../helpers/gateway.js'
+import { hmac, mappedGateway } from '../helpers/gateway.js'
 import { paginate } from '../../src/mapping/paginate.js'
 
 /**
@@ -66,16 +66,8 @@ const mapping = `routes:
 `
 
 const backend = await Backend.start(legacy)
-const gateway = await startGateway({
-  config: { auth: hmac.auth, upstream: { url: backend.url }, mappings: ['mappings.yaml'] },
-  credentials: hmac.credentials,
-  env: hmac.env,
-  files: { 'mappings.yaml': mapping },
-})
-t.teardown(async () => {
-  await gateway.close()
-  await backend.close()
-})
+t.teardown(() => backend.close())
+const gateway = await mappedGateway(t, mapping, backend.url)
 const get = async (query: string) => {
   const before = backend.requests.length
   const res = await send(gateway.url, { path: `/v2/accounts${query}`, key: hmac.key })
