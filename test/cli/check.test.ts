@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoPath } from '../helpers/paths.js'
+import { specFile, specMissing } from '../helpers/spec.js'
 import { tempDir } from '../helpers/temp.js'
 
 const nlgw = (args: string[], env: Record<string, string> = {}) => {
@@ -80,6 +81,31 @@ mappings: [mappings.yaml]
     'gateway.yaml:1:11: server.prot: unknown key "prot" (did you mean "port"?)',
     'gateway.yaml:5:52: upstream.timeout: must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',
     'mappings.yaml:3:26: routes[0].response.version: unknown reference $parms (did you mean $params?); here you can use $params, $query, $body, $headers, $subject, $credential, $request, $requestId, $now',
+    '3 problem(s)',
+  ])
+})
+
+t.test('with the OpenAPI document, responses are checked against the spec before anything runs', { skip: specMissing }, async (t) => {
+  const dir = project(`routes:
+  - route: GET /accounts
+    upstream: { get: /accounts }
+    paginate: acounts
+    errors:
+      - { when: { status: 4xx }, errorType: bad-request }
+      - { when: { status: 404 }, errorType: not-found }
+    response:
+      accounts:
+        $each: $body.list
+        id: $item.id
+        title: $item.name
+        status: { $switch: $item.state, OPEN: active, CLOSED: inactiv }
+`)
+  const res = nlgw(['check', join(dir, 'gateway.yaml')], { SECRET: 's', NLGW_OPENAPI: specFile })
+  t.equal(res.code, 1)
+  t.same(res.stdout.replaceAll(dir + '/', '').trim().split('\n'), [
+    'mappings.yaml:7:17: routes[0].errors[1].when: this rule can never answer: the rule before it at routes[0].errors[0] (line 6) holds whenever it does; put the narrower rule first',
+    'mappings.yaml:4:15: routes[0].paginate: the response this route builds has no "acounts" (did you mean "accounts"?): nothing to paginate',
+    'mappings.yaml:13:63: routes[0].response.accounts.status.CLOSED: "inactiv" is not allowed as an AccountStatus (did you mean "inactive"?); expected one of active, inactive',
     '3 problem(s)',
   ])
 })
