@@ -13,6 +13,8 @@ export interface UpstreamRequest {
   headers: Record<string, string>
   body?: Buffer | string | undefined
   timeoutMs: number
+  /** The mapping call it is made for (its `name`), for clients that answer by call, such as `nlgw test-mapping`. */
+  call?: string
 }
 
 export interface UpstreamResponse {

@@ -4,7 +4,7 @@ import { curlCommand, CURL_USAGE } from './curl.js'
 import { errorsCommand } from './errors.js'
 import { keygenCommand } from './keygen.js'
 import { signCommand, verifyCommand } from './sign.js'
-import { testMappingCommand } from './test-mapping.js'
+import { testMappingCommand, TEST_MAPPING_USAGE } from './test-mapping.js'
 import { UsageError } from './usage.js'
 
 const USAGE = `usage: nlgw <command> [options]
@@ -17,15 +17,18 @@ const USAGE = `usage: nlgw <command> [options]
   keygen   --algorithm rsa|ecdsa [--curve prime256v1|secp256k1] [--bits N] [--out PREFIX]
   check    [CONFIG]   validate a gateway config and its mappings (default NLGW_CONFIG);
            prints file:line:col problems, exit 1 when there are any
-  test-mapping --route "GET /accounts/{accountId}/balances" --upstream-response FILE…
-           [--mappings FILE… | --config FILE] [--params JSON] [--query JSON] [--body FILE]
-           [--subject ID] [--upstream-status N]
-           run one mapped route offline and print its upstream calls and response
+  test-mapping --route "GET /accounts/{accountId}/balances" [--upstream-response [CALL=]FILE]…
+           [--config FILE | --mappings FILE… [--openapi FILE]] [--params JSON] [--query JSON]
+           [--body FILE] [--subject ID] [--upstream-status [CALL=]CODE]…
+           run one mapped route offline through the gateway's pipeline; nlgw test-mapping --help
   errors   print every error the gateway answers with (status, errorType, metric)
   ${CURL_USAGE.replace('nlgw curl', 'curl    ')}
 
 --key is the HMAC secret file or a PEM key: sign takes a private key,
 verify a public key or a private key (its public half is used).`
+
+/** `nlgw COMMAND --help`: the command's own usage where it has one. */
+const HELP: Record<string, string> = { 'test-mapping': TEST_MAPPING_USAGE, curl: CURL_USAGE }
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   sign: signCommand,
@@ -45,6 +48,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name]
   if (!command) throw new UsageError(`unknown command "${name}"`)
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${HELP[name] ?? USAGE}\n`)
+    return 0
+  }
   return command(args)
 }
 

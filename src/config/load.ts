@@ -247,6 +247,41 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
 }
 
+/** What mapping files compile with: the files, the OpenAPI document, and the upstream settings they default to. */
+export type MappingInputs = Pick<GatewayConfig, 'mappings' | 'openapi'> & { upstream: Pick<GatewayConfig['upstream'], 'timeoutMs' | 'subjectHeader'> }
+
+/**
+ * For `nlgw check` when the config itself has problems: the mapping inputs as
+ * far as the file names them, with the schema's defaults filled in, so that its
+ * mapping problems are reported in the same run. Undefined when the file
+ * cannot be read as a YAML mapping at all.
+ */
+export function mappingInputs(file: string, env: NodeJS.ProcessEnv = process.env): MappingInputs | undefined {
+  let doc: SourceDocument
+  try {
+    doc = SourceDocument.read(file)
+  } catch (err) {
+    if (err instanceof ConfigError) return undefined
+    throw err
+  }
+  const value = doc.value as Json
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  applyEnv(value, env, [])
+  if (value.upstream === null || typeof value.upstream !== 'object') value.upstream = {}
+  // Only for the defaults it fills in: loadConfig has reported the problems.
+  schemaProblems(doc, validateConfig, value)
+  const { mappings, upstream, openapi } = value as { mappings?: unknown; upstream: Json; openapi?: Json }
+  const baseDir = dirname(resolve(file))
+  return {
+    mappings: Array.isArray(mappings) ? mappingFiles(mappings.filter((m): m is string => typeof m === 'string' && m !== ''), baseDir) : [],
+    upstream: {
+      timeoutMs: parseDuration(upstream.timeout as string | number | undefined, 0),
+      subjectHeader: typeof upstream.subjectHeader === 'string' ? upstream.subjectHeader.toLowerCase() : '',
+    },
+    ...(typeof openapi?.file === 'string' ? { openapi: { file: resolve(baseDir, openapi.file), responseValidation: 'off' as const } } : {}),
+  }
+}
+
 function loadOutbound(raw: NonNullable<RawConfig['outbound']>, baseDir: string, env: NodeJS.ProcessEnv, at: (path: Array<string | number>, message: string) => void): GatewayConfig['outbound'] {
   const read = (field: 'apiKey' | 'key' | 'token'): string | undefined => {
     const ref = raw[field]

@@ -9,17 +9,40 @@ export interface Problem {
   /** Dotted path inside the document, e.g. `auth.scheme.algorithm` or `routes[3].upstream`. */
   path?: string
   message: string
+  /** For a problem inside a fragment (a YAML anchor): the lines where it is used with this problem. */
+  uses?: number[]
 }
+
+const SHOWN_USES = 3
 
 export function formatProblem(p: Problem): string {
   const place = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.col ?? 1}`
-  return `${place}: ${p.path ? `${p.path}: ` : ''}${p.message}`
+  const uses = p.uses ?? []
+  const more = uses.length > SHOWN_USES ? ` and ${uses.length - SHOWN_USES} more` : ''
+  const where = uses.length ? ` (used at line${uses.length > 1 ? 's' : ''} ${uses.slice(0, SHOWN_USES).join(', ')}${more})` : ''
+  return `${place}: ${p.path ? `${p.path}: ` : ''}${p.message}${where}`
+}
+
+/** One problem per place and message: a mistake in a fragment is reported once, with every use that shows it. */
+function merged(problems: readonly Problem[]): Problem[] {
+  const byKey = new Map<string, Problem>()
+  for (const p of problems) {
+    const key = [p.file, p.line, p.col, p.path, p.message].join('\n')
+    const seen = byKey.get(key)
+    if (!seen) byKey.set(key, { ...p })
+    else if (p.uses) seen.uses = [...new Set([...(seen.uses ?? []), ...p.uses])].sort((a, b) => a - b)
+  }
+  return [...byKey.values()]
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`)
+  readonly problems: Problem[]
+
+  constructor(problems: Problem[]) {
+    const unique = merged(problems)
+    super(`invalid configuration:\n${unique.map((p) => `  ${formatProblem(p)}`).join('\n')}`)
     this.name = 'ConfigError'
+    this.problems = unique
   }
 }
 

@@ -64,17 +64,20 @@ export function schemaProblems(doc: SourceDocument, validate: ValidateFunction, 
   const kept = errors.filter(
     (e) => e.keyword === 'anyOf' || e.keyword === 'oneOf' || !unions.some((u) => e.instancePath === u || e.instancePath.startsWith(u + '/')),
   )
-  const seen = new Set<string>()
+  // A misspelt required key is one slip: "unknown key errorTyp (did you mean errorType?)" says it all.
+  const misspelt = (e: ErrorObject) =>
+    e.keyword === 'required' &&
+    kept.some((other) => {
+      if (other.keyword !== 'additionalProperties' || other.instancePath !== e.instancePath) return false
+      const missing = String((e.params as { missingProperty: string }).missingProperty)
+      return suggest(String((other.params as { additionalProperty: string }).additionalProperty), [missing]) === missing
+    })
   const problems: Problem[] = []
   for (const error of kept) {
+    if (misspelt(error)) continue
     // An unknown key is pointed at itself, not at the mapping that holds it.
     const extra = error.keyword === 'additionalProperties' ? [String((error.params as { additionalProperty: string }).additionalProperty)] : []
-    const problem = doc.problem([...base, ...pathOf(error), ...extra], message(error), { atKey: extra.length > 0 })
-    const key = `${problem.path}\n${problem.message}`
-    if (!seen.has(key)) {
-      seen.add(key)
-      problems.push(problem)
-    }
+    problems.push(doc.problem([...base, ...pathOf(error), ...extra], message(error), { atKey: extra.length > 0 }))
   }
   return problems
 }

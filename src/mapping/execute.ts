@@ -5,9 +5,11 @@
  * values and sends the result.
  */
 import { ERRORS, GatewayError, toGatewayError, type ErrorType, type RequestPart } from '../errors.js'
-import { UpstreamError, type UpstreamClient } from '../upstream.js'
+import { UpstreamError, type UpstreamClient, type UpstreamRequest } from '../upstream.js'
+import type { CompiledErrorRule } from './error-rules.js'
 import { parseJson, stringifyJson } from './json.js'
-import { PathValueError, type CompiledCall, type CompiledRoute } from './route.js'
+import { pathText, valueAt, withValueAt } from './path.js'
+import { PathValueError, type CompiledCall, type CompiledRoute, type OffsetPages } from './route.js'
 import { MappingError, truthy, type Scope } from './template.js'
 
 export interface RouteRequest {
@@ -46,19 +48,14 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
     now: new Date().toISOString(),
     request,
   }
-  let last: { status: number; body: unknown } | undefined
+  let last: Answer | undefined
   for (const call of route.calls) {
     // Request-side templates always see the Network Link request as $body; results by call name.
     scope.body = request.body
-    const made = await callUpstream(route, call, scope, options)
+    const made = await makeCall(route, call, scope, options)
     if (made === undefined) continue
     last = made
     if (call.name) scope[call.name] = last.body
-    if (last.status < 200 || last.status > 299) {
-      scope.body = last.body
-      scope.status = last.status
-      throw backendError(route, scope, last.status, options)
-    }
   }
   if (route.calls.length > 0) {
     // The last call made answers as $body; a skipped call's name stays absent.
@@ -72,70 +69,137 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
   }
 }
 
-/** One call's answer; undefined when its `if` does not hold and it is skipped. */
-async function callUpstream(route: CompiledRoute, call: CompiledCall, scope: Scope, options: ExecuteOptions): Promise<{ status: number; body: unknown } | undefined> {
-  let path: string
-  const headers: Record<string, string> = { accept: 'application/json', [options.subjectHeader]: scope.subject as string }
-  let body: string | undefined
+interface Answer {
+  status: number
+  body: unknown
+}
+
+/** One call's answer; undefined when its `if` does not hold and it is skipped. A per-item call answers the list of its answers. */
+async function makeCall(route: CompiledRoute, call: CompiledCall, scope: Scope, options: ExecuteOptions): Promise<Answer | undefined> {
   try {
     if (call.condition && !truthy(call.condition(scope))) return undefined
-    path = call.target(scope)
+  } catch (err) {
+    throw translationError(route, err, ERRORS.requestNotMappable, options)
+  }
+  if (!call.each) return fetchAnswer(route, call, scope, ERRORS.requestNotMappable, options)
+  let items: unknown
+  try {
+    items = call.each.list(scope)
+  } catch (err) {
+    throw translationError(route, err, ERRORS.mappingFailed, options)
+  }
+  if (items === undefined || items === null) items = []
+  if (!Array.isArray(items)) throw translationError(route, new MappingError(`${route.source} each`, 'expected a list of items to call for'), ERRORS.mappingFailed, options)
+  return { status: 200, body: await forEachItem(route, call, call.each, items, scope, options) }
+}
+
+/**
+ * The per-item call for every element, `concurrency` at a time, answers in the
+ * list's order. The first failure (in list order) answers for the request; no
+ * new call starts after one has failed.
+ */
+async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNullable<CompiledCall['each']>, items: unknown[], scope: Scope, options: ExecuteOptions): Promise<unknown[]> {
+  const bodies = new Array<unknown>(items.length)
+  let next = 0
+  const failures: Array<{ index: number; error: unknown }> = []
+  const worker = async () => {
+    while (failures.length === 0 && next < items.length) {
+      const index = next++
+      // Its own scope: calls in flight at once must not see each other's element.
+      const itemScope: Scope = { ...scope, [each.as]: items[index], index }
+      try {
+        bodies[index] = (await fetchAnswer(route, call, itemScope, ERRORS.mappingFailed, options)).body
+      } catch (error) {
+        failures.push({ index, error })
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(each.concurrency, items.length) }, worker))
+  if (failures.length > 0) throw failures.reduce((first, f) => (f.index < first.index ? f : first)).error
+  return bodies
+}
+
+/**
+ * One request, or every page of an offset-paged list, its answer checked by the
+ * error rules. `unmappable` is what a request that cannot be built answers: the
+ * client's fault (400) when it comes from the request, the backend's (502) when
+ * it comes from an element of an earlier answer.
+ */
+async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scope, unmappable: Unmappable, options: ExecuteOptions): Promise<Answer> {
+  if (call.pages) return fetchAllPages(route, call, call.pages, scope, unmappable, options)
+  return checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options), options)
+}
+
+type Unmappable = typeof ERRORS.requestNotMappable | typeof ERRORS.mappingFailed
+
+function buildRequest(route: CompiledRoute, call: CompiledCall, scope: Scope, unmappable: Unmappable, options: ExecuteOptions): UpstreamRequest {
+  const headers: Record<string, string> = { accept: 'application/json', [options.subjectHeader]: scope.subject as string }
+  try {
+    const path = call.target(scope)
     for (const [name, value] of call.headers) {
       const v = value(scope)
       if (v !== undefined && v !== null) headers[name] = String(v)
     }
-    if (call.body) {
-      const value = call.body(scope)
-      if (value !== undefined) {
-        body = stringifyJson(value)
-        headers['content-type'] = 'application/json'
-      }
+    const value = call.body?.(scope)
+    let body: string | undefined
+    if (value !== undefined) {
+      body = stringifyJson(value)
+      headers['content-type'] = 'application/json'
     }
+    return { method: call.method, path, headers, body, timeoutMs: call.timeoutMs, ...(call.name ? { call: call.name } : {}) }
   } catch (err) {
-    // The request carries something the backend cannot be asked (an amount with too many decimals, a dot-segment id).
-    throw translationError(route, err, ERRORS.requestNotMappable, options)
+    // Something the backend cannot be asked: an amount with too many decimals, a dot-segment id.
+    throw translationError(route, err, unmappable, options)
   }
-  if (call.pages) return fetchAllPages(route, call, call.pages, path, headers, options)
-  return send(route, call, path, headers, body, options)
 }
 
 /** Offset-paged backends: request page after page and join their items into one list. */
-async function fetchAllPages(
-  route: CompiledRoute,
-  call: CompiledCall,
-  pages: NonNullable<CompiledCall['pages']>,
-  path: string,
-  headers: Record<string, string>,
-  options: ExecuteOptions,
-): Promise<{ status: number; body: unknown }> {
+async function fetchAllPages(route: CompiledRoute, call: CompiledCall, pages: OffsetPages, scope: Scope, unmappable: Unmappable, options: ExecuteOptions): Promise<Answer> {
   const all: unknown[] = []
-  const separator = path.includes('?') ? '&' : '?'
   for (;;) {
-    const page = await send(route, call, `${path}${separator}${pages.offset}=${all.length}&${pages.limit}=${pages.size}`, headers, undefined, options)
-    if (page.status < 200 || page.status > 299) return page
-    const items = (page.body as Record<string, unknown> | undefined)?.[pages.items]
-    if (!Array.isArray(items)) throw translationError(route, new MappingError(`${call.method} ${path}`, `a page has no list "${pages.items}"`), ERRORS.mappingFailed, options)
+    const pageScope: Scope = { ...scope, page: { offset: all.length, limit: pages.size } }
+    const request = buildRequest(route, call, pageScope, unmappable, options)
+    if (pages.query) request.path += `${request.path.includes('?') ? '&' : '?'}${pages.query.offset}=${all.length}&${pages.query.limit}=${pages.size}`
+    const page = checked(route, call, pageScope, await send(route, call, request, options), options)
+    const items = valueAt(page.body, pages.items)
+    if (!Array.isArray(items)) throw translationError(route, new MappingError(`${call.method} ${request.path}`, `a page has no list "${pathText(pages.items)}"`), ERRORS.mappingFailed, options)
     all.push(...items)
-    const total = pages.total === undefined ? undefined : Number((page.body as Record<string, unknown>)[pages.total])
+    const total = pages.total === undefined ? undefined : Number(valueAt(page.body, pages.total))
     if (items.length < pages.size || all.length >= pages.max || (total !== undefined && all.length >= total)) {
-      if (items.length === pages.size) options.onMappingError?.(route, new Error(`stopped after ${all.length} items (pages.max); later items cannot be paged to`))
-      return { status: page.status, body: { ...(page.body as Record<string, unknown>), [pages.items]: all } }
+      if (items.length === pages.size && all.length >= pages.max) options.onMappingError?.(route, new Error(`stopped after ${all.length} items (pages.max); later items cannot be paged to`))
+      return { status: page.status, body: withValueAt(page.body, pages.items, all) }
     }
   }
 }
 
-async function send(
-  route: CompiledRoute,
-  call: CompiledCall,
-  path: string,
-  headers: Record<string, string>,
-  body: string | undefined,
-  options: ExecuteOptions,
-): Promise<{ status: number; body: unknown }> {
+/**
+ * The answer itself, unless an error rule holds for it. Outside 2xx every rule is
+ * tried and an answer no rule translates is a 502; a 2xx is tried only against the
+ * rules that can hold for one (errors inside a success), usually none.
+ */
+function checked(route: CompiledRoute, call: CompiledCall, scope: Scope, answer: Answer, options: ExecuteOptions): Answer {
+  const failed = answer.status < 200 || answer.status > 299
+  const rules = failed ? route.errors : route.successErrors
+  if (rules.length === 0 && !failed) return answer
+  // In error rules, $body, $status and the call's name are this answer's.
+  const view: Scope = { ...scope, body: answer.body, status: answer.status, ...(call.name ? { [call.name]: answer.body } : {}) }
+  let rule: CompiledErrorRule | undefined
+  try {
+    rule = rules.find((r) => r.matches(answer.status, view))
+  } catch (err) {
+    throw translationError(route, err, ERRORS.mappingFailed, options)
+  }
+  if (rule) throw ruleError(route, rule, view, options)
+  if (!failed) return answer
+  options.onMappingError?.(route, new Error(`backend answered ${answer.status}, which no error rule of ${route.method} ${route.path} translates`))
+  throw new GatewayError(ERRORS.upstreamUnmapped)
+}
+
+async function send(route: CompiledRoute, call: CompiledCall, request: UpstreamRequest, options: ExecuteOptions): Promise<Answer> {
   let res
   const started = performance.now()
   try {
-    res = await options.upstream.request({ method: call.method, path, headers, body, timeoutMs: call.timeoutMs })
+    res = await options.upstream.request(request)
   } catch (err) {
     options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000, call.method)
     throw toGatewayError(err)
@@ -147,17 +211,13 @@ async function send(
   } catch (err) {
     // An error status with a non-JSON body can still be translated by status alone.
     if (res.status < 200 || res.status > 299) return { status: res.status, body: undefined }
-    options.onMappingError?.(route, new Error(`${call.method} ${path} answered ${res.status} with a body that is not JSON: ${(err as Error).message}`))
+    options.onMappingError?.(route, new Error(`${request.method} ${request.path} answered ${res.status} with a body that is not JSON: ${(err as Error).message}`))
     throw new GatewayError(ERRORS.upstreamNotJson)
   }
 }
 
-function backendError(route: CompiledRoute, scope: Scope, status: number, options: ExecuteOptions): GatewayError {
-  const rule = route.errors.find((r) => r.matches(status, scope))
-  if (!rule) {
-    options.onMappingError?.(route, new Error(`backend answered ${status}, which no error rule of ${route.method} ${route.path} translates`))
-    return new GatewayError(ERRORS.upstreamUnmapped)
-  }
+/** The Network Link error a rule makes of a backend answer. */
+function ruleError(route: CompiledRoute, rule: CompiledErrorRule, scope: Scope, options: ExecuteOptions): GatewayError {
   try {
     const message = rule.message(scope)
     const propertyName = rule.propertyName(scope)
@@ -175,7 +235,7 @@ function backendError(route: CompiledRoute, scope: Scope, status: number, option
   }
 }
 
-function translationError(route: CompiledRoute, err: unknown, spec: typeof ERRORS.mappingFailed | typeof ERRORS.requestNotMappable, options: ExecuteOptions): GatewayError {
+function translationError(route: CompiledRoute, err: unknown, spec: Unmappable, options: ExecuteOptions): GatewayError {
   if (!(err instanceof MappingError) && !(err instanceof PathValueError)) throw err
   options.onMappingError?.(route, err)
   // The client learns why its request could not be translated, never which template or backend field failed.

@@ -5,11 +5,13 @@ import { parseDuration } from '../config/duration.js'
 import { ConfigError, suggest, type Problem } from '../config/problems.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
 import { SourceDocument } from '../config/yaml.js'
-import type { GatewayConfig } from '../config/load.js'
+import type { MappingInputs } from '../config/load.js'
 import type { OpenApiDocument } from '../openapi/document.js'
 import { NETWORK_LINK_ROUTES } from '../network-link-routes.js'
 import { RouteTable, routeKey, splitRouteKey, templateParams } from '../route-table.js'
+import { Conformance } from './conformance.js'
 import { compileRoute, type CompiledRoute, type RouteDefaults } from './route.js'
+import { SpecCheck } from './static-check.js'
 import { mappingFileSchema } from './schema.js'
 
 /** Every route of every mapping file, compiled; swapped whole on reload. */
@@ -25,8 +27,8 @@ export interface MappingSet {
 
 export interface MappingOptions extends Omit<RouteDefaults, 'timeoutMs' | 'exactNumbers' | 'errors'> {
   defaultTimeoutMs: number
-  /** Network Link routes that exist (`METHOD /path/{param}`), from the OpenAPI document; unchecked when absent. */
-  knownRoutes?: ReadonlySet<string>
+  /** The OpenAPI document: the routes that exist, and the schemas responses are checked against. Unchecked when absent. */
+  openapi?: OpenApiDocument
 }
 
 const validateFile = compileSchema(mappingFileSchema)
@@ -52,6 +54,7 @@ export function mappingFiles(entries: readonly string[], baseDir: string): strin
 
 export function loadMappings(files: readonly string[], options: MappingOptions): MappingSet {
   const problems: Problem[] = []
+  const conformance = options.openapi ? new Conformance(options.openapi.components) : undefined
   const routes = new Map<string, CompiledRoute>()
   const hash = createHash('sha256')
   for (const file of files) {
@@ -78,11 +81,13 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
       exactNumbers: (value.defaults?.exactNumbers as boolean | undefined) ?? false,
       errors: (value.defaults?.errors as unknown[] | undefined) ?? [],
     }
+    const specCheck = conformance ? new SpecCheck(doc, conformance) : undefined
     value.routes.forEach((raw, index) => {
       const { method, path } = splitRouteKey(raw.route as string)
       const key = routeKey(method, path)
-      if (options.knownRoutes && !options.knownRoutes.has(key)) {
-        const hint = suggest(key, options.knownRoutes)
+      const operations = options.openapi?.operations
+      if (operations && !operations.has(key)) {
+        const hint = suggest(key, operations.keys())
         problems.push(doc.problem(['routes', index, 'route'], `${key} is not a Network Link route${hint ? ` (did you mean ${hint}?)` : ''}`))
         return
       }
@@ -93,19 +98,23 @@ export function loadMappings(files: readonly string[], options: MappingOptions):
       }
       const names = templateParams(path)
       if (new Set(names).size !== names.length) problems.push(doc.problem(['routes', index, 'route'], 'a path parameter appears twice'))
-      routes.set(key, compileRoute(doc, index, raw, defaults, problems))
+      const route = compileRoute(doc, index, raw, defaults, problems)
+      const operation = operations?.get(key)
+      if (operation) specCheck?.route(index, raw, route, operation)
+      routes.set(key, route)
     })
+    if (specCheck) problems.push(...specCheck.problems())
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { routes, table: new RouteTable(new Set([...routes.keys(), ...(options.knownRoutes ?? NETWORK_LINK_ROUTES)])), hash: hash.digest('hex'), files: [...files] }
+  return { routes, table: new RouteTable(new Set([...routes.keys(), ...(options.openapi?.operations.keys() ?? NETWORK_LINK_ROUTES)])), hash: hash.digest('hex'), files: [...files] }
 }
 
 /** The config's mappings, checked against the OpenAPI document when there is one: the routes must exist, statuses default to the spec's. */
-export function compileMappings(config: GatewayConfig, openapi?: OpenApiDocument): MappingSet {
+export function compileMappings(config: MappingInputs, openapi?: OpenApiDocument): MappingSet {
   return loadMappings(config.mappings, {
     defaultTimeoutMs: config.upstream.timeoutMs,
     subjectHeader: config.upstream.subjectHeader,
     successStatus: (method, path) => openapi?.operations.get(`${method} ${path}`)?.successStatus ?? 200,
-    ...(openapi ? { knownRoutes: new Set(openapi.operations.keys()) } : {}),
+    ...(openapi ? { openapi } : {}),
   })
 }

@@ -1,4 +1,5 @@
 import { ERRORS, GatewayError } from '../errors.js'
+import { pathText, valueAt, withValueAt, type PathSegment } from './path.js'
 import { MappingError } from './template.js'
 
 /**
@@ -9,10 +10,10 @@ import { MappingError } from './template.js'
  * the backend is called (checkCursors).
  */
 export interface PaginateSpec {
-  /** The list property of the Network Link response, e.g. `balances`. */
-  list: string
-  /** The id property of each item (default `id`). */
-  id: string
+  /** Where the list is in the Network Link response, e.g. `balances`. */
+  list: PathSegment[]
+  /** Where each item's id is (default `id`). */
+  id: PathSegment[]
 }
 
 export interface PageQuery {
@@ -40,10 +41,10 @@ export function checkCursors(query: PageQuery): void {
 }
 
 export function paginate(body: unknown, spec: PaginateSpec, query: PageQuery, at: string): unknown {
-  const items = (body as Record<string, unknown> | undefined)?.[spec.list]
-  if (!Array.isArray(items)) throw new MappingError(at, `the response has no list "${spec.list}" to paginate`)
+  const items = valueAt(body, spec.list)
+  if (!Array.isArray(items)) throw new MappingError(at, `the response has no list "${pathText(spec.list)}" to paginate`)
   const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit)
-  const position = (id: unknown) => items.findIndex((item) => String((item as Record<string, unknown>)?.[spec.id]) === String(id))
+  const position = (id: unknown) => items.findIndex((item) => String(valueAt(item, spec.id)) === String(id))
   let page: unknown[]
   if (query.startingAfter !== undefined) {
     const i = position(query.startingAfter)
@@ -54,5 +55,5 @@ export function paginate(body: unknown, spec: PaginateSpec, query: PageQuery, at
   } else {
     page = items.slice(0, limit)
   }
-  return { ...(body as Record<string, unknown>), [spec.list]: page }
+  return withValueAt(body, spec.list, page)
 }

@@ -44,7 +44,8 @@ export interface MappedRequest {
   /** The body as received. */
   body: Buffer | undefined
   headers: Record<string, unknown>
-  credential: Credential
+  /** Who asks: the identity upstream, the account scope, the idempotency scope. */
+  credential: Pick<Credential, 'id' | 'subject' | 'accounts'>
   requestId: string
   log: Log
 }
@@ -105,7 +106,12 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   return { ...outcome, ...(refusal ? { refusal } : {}), upstreamSeconds: state.upstreamSeconds }
 }
 
-/** The whole answer for one execution, errors included, as it would be stored for retries. */
+/**
+ * The whole answer for one execution, errors included, as it would be stored for retries.
+ * A success is cut to the account scope and paged; any answer the mapping made (a success,
+ * a templated error status, an error a rule translated) is checked against the spec's schema
+ * for its status.
+ */
 async function answer(
   key: string,
   route: CompiledRoute,
@@ -117,25 +123,42 @@ async function answer(
   onMappingError: (route: CompiledRoute, err: Error) => void,
   acted: () => boolean,
 ): Promise<StoredResponse & { refusal?: ErrorSpec; retention?: Retention }> {
-  try {
-    const result = await executeRoute(route, routeRequest, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError, onUpstream })
-    let payload = result.body
-    if (key === ACCOUNT_LIST_ROUTE) payload = withinScope(payload, request.credential)
-    if (route.paginate) payload = paginate(payload, route.paginate, routeRequest.query as PageQuery, `${route.source} paginate`)
-    if (options.responseValidation !== 'off' && validators?.response) {
-      const problem = validators.response(payload)
-      if (problem) {
-        options.metrics.responseInvalid.inc({ route: key })
-        request.log.error({ route: key, mapping: route.source, path: problem.instancePath || '/', problem: problem.message, params: problem.params }, 'mapped response breaks the OpenAPI schema')
-        if (options.responseValidation === 'enforce') throw new GatewayError(ERRORS.responseInvalid)
-      }
-    }
-    return { status: result.status, body: payload === undefined ? '' : JSON.stringify(payload) }
-  } catch (err) {
+  const refused = (err: unknown) => {
     const refusal = toGatewayError(err, (mappingError) => onMappingError(route, mappingError))
     if (refusal.spec.status >= 500) request.log.error({ err: refusal.cause ?? refusal, reason: refusal.spec.reason }, refusal.message)
     return { status: refusal.spec.status, body: JSON.stringify(refusal.body), refusal: refusal.spec, retention: retention(refusal, acted()) }
   }
+  let status: number
+  let payload: unknown
+  let translated: ErrorSpec | undefined
+  try {
+    const result = await executeRoute(route, routeRequest, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError, onUpstream })
+    status = result.status
+    payload = result.body
+    if (status >= 200 && status <= 299) {
+      if (key === ACCOUNT_LIST_ROUTE) payload = withinScope(payload, request.credential)
+      if (route.paginate) payload = paginate(payload, route.paginate, routeRequest.query as PageQuery, `${route.source} paginate`)
+    }
+  } catch (err) {
+    // The gateway's own errors are its catalogue's; an error a mapping rule made is checked like any mapped answer.
+    if (!(err instanceof GatewayError) || err.spec.code !== ERRORS.backendError.code) return refused(err)
+    if (err.spec.status >= 500) request.log.error({ err, reason: err.spec.reason }, err.message)
+    status = err.spec.status
+    payload = err.body
+    translated = err.spec
+  }
+  if (options.responseValidation !== 'off' && validators) {
+    const problem = status >= 200 && status <= 299 ? validators.response?.(payload) : validators.error(status, payload)
+    if (problem) {
+      options.metrics.responseInvalid.inc({ route: key })
+      request.log.error({ route: key, mapping: route.source, status, path: problem.instancePath || '/', problem: problem.message, params: problem.params }, 'mapped response breaks the OpenAPI schema')
+      if (options.responseValidation === 'enforce') return refused(new GatewayError(ERRORS.responseInvalid))
+    }
+  }
+  // A 5xx the mapping made (a rule, a templated status) is the backend saying it failed; but a call that changes
+  // something may have been answered 2xx on the way (an error inside a 200, a later call failing): then hold.
+  const kept: Retention = status < 500 ? 'store' : acted() ? 'hold' : 'release'
+  return { status, body: payload === undefined ? '' : JSON.stringify(payload), ...(translated ? { refusal: translated } : {}), retention: kept }
 }
 
 /** Connection errors that mean the request never left: nothing can have happened at the backend. */

@@ -7,17 +7,21 @@ import { parseDuration } from '../config/duration.js'
 import { suggest, type Problem } from '../config/problems.js'
 import type { SourceDocument } from '../config/yaml.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
-import type { ErrorType } from '../errors.js'
 import { isConnectionHeader } from '../http.js'
 import { splitRouteKey, templateParams } from '../route-table.js'
+import { compileErrorRule, unreachableRules, type CompiledErrorRule } from './error-rules.js'
 import type { PaginateSpec } from './paginate.js'
+import { parsePath, PATH_PATTERN, type PathSegment } from './path.js'
 import { callSchema, METHODS } from './schema.js'
-import { compileReference, compileTemplate, type CompileContext, type Evaluate, type Scope } from './template.js'
+import { paginateProblems } from './static-check.js'
+import { compileReference, compileTemplate, templateShape, type CompileContext, type Evaluate, type Scope } from './template.js'
 
 export interface CompiledCall {
   name?: string
   /** The call is made only when this holds; a skipped call's result is absent. */
   condition?: Evaluate
+  /** A per-item call: made once for each element of `list` (bound as `as`, with `index`), at most `concurrency` at a time. */
+  each?: { list: Evaluate; as: string; concurrency: number }
   method: string
   /** Path and query, every substituted value percent-encoded. */
   target: (scope: Scope) => string
@@ -26,16 +30,17 @@ export interface CompiledCall {
   timeoutMs: number
   exactNumbers: boolean
   /** The backend pages with offset and limit: fetch every page and join their items. */
-  pages?: { items: string; offset: string; limit: string; size: number; max: number; total?: string }
+  pages?: OffsetPages
 }
 
-export interface CompiledErrorRule {
-  matches: (status: number, scope: Scope) => boolean
-  status: number
-  errorType: ErrorType
-  message: Evaluate
-  propertyName: Evaluate
-  requestPart: Evaluate
+export interface OffsetPages {
+  /** Where each page's list is, and the total count when the backend gives one. */
+  items: PathSegment[]
+  total?: PathSegment[]
+  /** Query parameter names for the offset and page size; absent when the call's templates place `$page` themselves. */
+  query?: { offset: string; limit: string }
+  size: number
+  max: number
 }
 
 export interface CompiledRoute {
@@ -47,7 +52,10 @@ export interface CompiledRoute {
   calls: CompiledCall[]
   status: Evaluate
   response: Evaluate
+  /** The route's rules, then the file's defaults; the first that holds answers. */
   errors: CompiledErrorRule[]
+  /** Those of `errors` that can hold for a 2xx answer (errors inside a success). */
+  successErrors: CompiledErrorRule[]
   /** Network Link pagination applied by the gateway over the whole list. */
   paginate?: PaginateSpec
   /** Retries with the same idempotencyKey get the stored response (default on). */
@@ -102,15 +110,22 @@ export function compileRoute(doc: SourceDocument, index: number, raw: Record<str
   if (!calls.length && raw.response === undefined) problems.push(doc.problem(at, 'a route needs an upstream call or a static response'))
   const response = raw.response === undefined ? compileReference('$body', [...at], responseCtx) : compileTemplate(raw.response, [...at, 'response'], ctx)
   const status = compileTemplate(raw.status ?? defaults.successStatus(method, path), [...at, 'status'], ctx)
-  const errors = ((raw.errors as unknown[] | undefined) ?? []).map((rule, i) => compileErrorRule(doc, [...at, 'errors', i], rule as Record<string, unknown>, responseCtx))
+  // A per-item call's failure is translated with its element in scope (absent for other calls).
+  const rulesCtx: CompileContext = { ...responseCtx, roots: new Set([...responseCtx.roots, ...calls.flatMap((call) => (call.each ? [call.each.as] : []))]) }
+  const errors = ((raw.errors as unknown[] | undefined) ?? []).map((rule, i) => compileErrorRule(doc, [...at, 'errors', i], rule as Record<string, unknown>, rulesCtx))
+  if (!calls.length && errors.length) problems.push(doc.problem([...at, 'errors'], 'a route without upstream calls has no backend answer to translate: these rules can never answer'))
+  problems.push(...unreachableRules(doc, errors))
   if (calls.length) {
     // File-wide rules serve routes with different parameters: a missing $params value just leaves that field out.
-    const shared = { ...responseCtx, params: undefined }
-    defaults.errors.forEach((rule, i) => errors.push(compileErrorRule(doc, ['defaults', 'errors', i], rule as Record<string, unknown>, shared)))
+    const shared = { ...rulesCtx, params: undefined }
+    const fileWide = defaults.errors.map((rule, i) => compileErrorRule(doc, ['defaults', 'errors', i], rule as Record<string, unknown>, shared))
+    problems.push(...unreachableRules(doc, fileWide))
+    errors.push(...fileWide)
   }
 
   const line = doc.problem(at, '').line
-  const paginate = typeof raw.paginate === 'string' ? { list: raw.paginate, id: 'id' } : (raw.paginate as { list: string; id?: string } | undefined)
+  const paginate = paginateOf(doc, at, raw.paginate, problems)
+  if (paginate && raw.response !== undefined) problems.push(...paginateProblems(doc, [...at, 'paginate'], templateShape(raw.response, [...at, 'response']), paginate.list))
   return {
     method,
     path,
@@ -119,17 +134,42 @@ export function compileRoute(doc: SourceDocument, index: number, raw: Record<str
     status,
     response,
     errors,
-    ...(paginate ? { paginate: { list: paginate.list, id: paginate.id ?? 'id' } } : {}),
+    successErrors: errors.filter((rule) => rule.onSuccess),
+    ...(paginate ? { paginate } : {}),
     idempotency: (raw.idempotency as boolean | undefined) ?? true,
     ...(exists ? { exists } : {}),
   }
 }
 
-function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Record<string, unknown>, ctx: CompileContext, defaults: RouteDefaults, named: boolean): CompiledCall {
-  ctx.problems.push(...schemaProblems(doc, validateCall, raw, path))
+/** `paginate: balances` or `{ list: result.accounts, id: details.id }`: paths into the response and into each item. */
+function paginateOf(doc: SourceDocument, at: Array<string | number>, raw: unknown, problems: Problem[]): PaginateSpec | undefined {
+  if (raw === undefined) return undefined
+  const spec = typeof raw === 'string' ? { list: raw } : (raw as { list: string; id?: string })
+  const list = pathAt(doc, typeof raw === 'string' ? [...at, 'paginate'] : [...at, 'paginate', 'list'], spec.list, problems)
+  const id = pathAt(doc, [...at, 'paginate', 'id'], spec.id ?? 'id', problems)
+  return list && id ? { list, id } : undefined
+}
+
+/** A path written in a mapping (`result.items`); the schema has refused any other form, this refuses reserved keys. */
+function pathAt(doc: SourceDocument, at: Array<string | number>, text: string, problems: Problem[]): PathSegment[] | undefined {
+  const path = parsePath(text)
+  if (!path && new RegExp(PATH_PATTERN).test(text)) problems.push(doc.problem(at, `"${text}" reads a reserved property`))
+  return path
+}
+
+function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Record<string, unknown>, outer: CompileContext, defaults: RouteDefaults, named: boolean): CompiledCall {
+  outer.problems.push(...schemaProblems(doc, validateCall, raw, path))
   const methods = METHODS.filter((m) => typeof raw[m] === 'string')
-  if (methods.length !== 1) ctx.problems.push(doc.problem(path, `a call names exactly one of ${METHODS.join(', ')} with its path, e.g. get: /internal/v1/users/{subject}`))
-  if (named && typeof raw.name !== 'string') ctx.problems.push(doc.problem(path, 'with several calls, each needs a name (used to read its result: $name.field)'))
+  if (methods.length !== 1) outer.problems.push(doc.problem(path, `a call names exactly one of ${METHODS.join(', ')} with its path, e.g. get: /internal/v1/users/{subject}`))
+  if (named && typeof raw.name !== 'string') outer.problems.push(doc.problem(path, 'with several calls, each needs a name (used to read its result: $name.field)'))
+  const each = raw.each === undefined ? undefined : perItem(doc, path, raw, outer)
+  // A per-item call's templates read the element (and its index); a paged call's read $page.
+  const used = new Set<string>()
+  const ctx: CompileContext = {
+    ...outer,
+    roots: new Set([...outer.roots, ...(each ? [each.as, 'index'] : []), ...(raw.pages ? ['page'] : [])]),
+    used,
+  }
   const method = methods[0] ?? 'get'
   const target = compileTarget(String(raw[method] ?? '/'), [...path, method], (raw.query as Record<string, unknown> | undefined) ?? {}, [...path, 'query'], ctx)
   const headers: Array<[string, Evaluate]> = []
@@ -141,27 +181,45 @@ function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Rec
     }
     headers.push([lower, compileTemplate(value, [...path, 'headers', name], ctx)])
   }
+  const body = raw.body !== undefined ? compileTemplate(raw.body, [...path, 'body'], ctx) : undefined
+  const pages = raw.pages ? pagesOf(doc, [...path, 'pages'], raw.pages as Record<string, unknown>, used.has('page'), outer.problems) : undefined
   return {
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
-    ...(raw.if !== undefined ? { condition: compileTemplate(raw.if, [...path, 'if'], ctx) } : {}),
+    ...(raw.if !== undefined ? { condition: compileTemplate(raw.if, [...path, 'if'], outer) } : {}),
+    ...(each ? { each } : {}),
     method: method.toUpperCase(),
     target,
     headers,
-    ...(raw.body !== undefined ? { body: compileTemplate(raw.body, [...path, 'body'], ctx) } : {}),
+    ...(body ? { body } : {}),
     timeoutMs: parseDuration(raw.timeout as string | number | undefined, defaults.timeoutMs),
     exactNumbers: (raw.exactNumbers as boolean | undefined) ?? defaults.exactNumbers,
-    ...(raw.pages ? { pages: pagesOf(raw.pages as Record<string, unknown>) } : {}),
+    ...(pages ? { pages } : {}),
   }
 }
 
-function pagesOf(raw: Record<string, unknown>): NonNullable<CompiledCall['pages']> {
+/** `each: $accounts.result.items, as: account, concurrency: 4`: one call per element of an earlier answer's list. */
+function perItem(doc: SourceDocument, path: Array<string | number>, raw: Record<string, unknown>, ctx: CompileContext): NonNullable<CompiledCall['each']> {
+  const as = typeof raw.as === 'string' ? raw.as : 'item'
+  if (ctx.roots.has(as)) ctx.problems.push(doc.problem([...path, raw.as === undefined ? 'each' : 'as'], `$${as} is already a reference here; name the element with another "as"`))
+  return { list: compileTemplate(raw.each, [...path, 'each'], ctx), as, concurrency: (raw.concurrency as number | undefined) ?? DEFAULT_CONCURRENCY }
+}
+
+/** Per-item calls in flight at once, unless a call says otherwise. */
+const DEFAULT_CONCURRENCY = 4
+
+function pagesOf(doc: SourceDocument, at: Array<string | number>, raw: Record<string, unknown>, placed: boolean, problems: Problem[]): OffsetPages | undefined {
+  const items = pathAt(doc, [...at, 'items'], raw.items as string, problems)
+  const total = typeof raw.total === 'string' ? pathAt(doc, [...at, 'total'], raw.total, problems) : undefined
+  if (placed && (raw.offset !== undefined || raw.limit !== undefined)) {
+    problems.push(doc.problem([...at, raw.offset !== undefined ? 'offset' : 'limit'], 'the call places $page.offset and $page.limit itself: pages.offset and pages.limit (query parameter names) do not apply', { atKey: true }))
+  }
+  if (!items) return undefined
   return {
-    items: raw.items as string,
-    offset: (raw.offset as string | undefined) ?? 'offset',
-    limit: (raw.limit as string | undefined) ?? 'limit',
+    items,
+    ...(total ? { total } : {}),
+    ...(placed ? {} : { query: { offset: (raw.offset as string | undefined) ?? 'offset', limit: (raw.limit as string | undefined) ?? 'limit' } }),
     size: (raw.size as number | undefined) ?? 100,
     max: (raw.max as number | undefined) ?? 10_000,
-    ...(typeof raw.total === 'string' ? { total: raw.total } : {}),
   }
 }
 
@@ -216,39 +274,3 @@ function pathSegment(value: unknown, at: string): string {
 function scalar(v: unknown): string {
   return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)
 }
-
-const DEFAULT_STATUS: Partial<Record<ErrorType, number>> = { 'not-found': 404, 'internal-error': 500, unauthorized: 401 }
-
-/**
- * `when: { status: 404 | [409, 422] | 4xx, $body.error.code: X | [X, Y] }`:
- * every listed condition must hold.
- */
-function compileErrorRule(doc: SourceDocument, path: Array<string | number>, raw: Record<string, unknown>, ctx: CompileContext): CompiledErrorRule {
-  const checks: Array<(status: number, scope: Scope) => boolean> = []
-  for (const [key, expected] of Object.entries((raw.when as Record<string, unknown>) ?? {})) {
-    const wanted = (Array.isArray(expected) ? expected : [expected]).map(String)
-    if (key === 'status') {
-      const patterns = wanted.map((w) => new RegExp(`^${w.replace(/x/gi, '\\d')}$`))
-      if (wanted.some((w) => !/^[1-5][0-9x]{2}$/i.test(w))) ctx.problems.push(doc.problem([...path, 'when', key], 'status must be a code such as 404, a class such as 4xx, or a list of them'))
-      checks.push((status) => patterns.some((p) => p.test(String(status))))
-    } else if (key.startsWith('$')) {
-      const value = compileReference(key, [...path, 'when', key], ctx)
-      checks.push((_status, scope) => {
-        const v = value(scope)
-        return v !== undefined && v !== null && wanted.includes(String(v))
-      })
-    } else {
-      ctx.problems.push(doc.problem([...path, 'when', key], `a condition is status or a reference such as $body.error.code, not "${key}"`))
-    }
-  }
-  const errorType = raw.errorType as ErrorType
-  return {
-    matches: (status, scope) => checks.every((check) => check(status, scope)),
-    status: (raw.status as number | undefined) ?? DEFAULT_STATUS[errorType] ?? 400,
-    errorType,
-    message: compileTemplate(raw.message ?? 'Request failed', [...path, 'message'], ctx),
-    propertyName: compileTemplate(raw.propertyName, [...path, 'propertyName'], ctx),
-    requestPart: compileTemplate(raw.requestPart, [...path, 'requestPart'], ctx),
-  }
-}
-

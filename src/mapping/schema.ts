@@ -5,15 +5,23 @@
  */
 import { Duration } from '../config/schema.js'
 import { ERROR_TYPES } from '../errors.js'
+import { PATH_PATTERN } from './path.js'
 
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required })
 const ANY = {}
+const NAME = { type: 'string', pattern: '^[A-Za-z_]\\w*$' }
+/** A place in an answer, in the syntax references use after their root: `data`, `result.items`. */
+const PATH = { type: 'string', pattern: PATH_PATTERN, 'x-message': 'must be a path such as items or result.items (as after $body. in a reference)' }
 
 export const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
 
 export const callSchema = object({
-  name: { type: 'string', pattern: '^[A-Za-z_]\\w*$' },
+  name: NAME,
   if: ANY,
+  // A per-item call: once for each element of this list, bound as `as` (default item).
+  each: ANY,
+  as: NAME,
+  concurrency: { type: 'integer', minimum: 1, maximum: 64 },
   ...Object.fromEntries(METHODS.map((m) => [m, { type: 'string', pattern: '^/' }])),
   query: { type: 'object' },
   headers: { type: 'object' },
@@ -22,12 +30,12 @@ export const callSchema = object({
   exactNumbers: { type: 'boolean' },
   pages: object(
     {
-      items: { type: 'string', minLength: 1 },
+      items: PATH,
       offset: { type: 'string', minLength: 1 },
       limit: { type: 'string', minLength: 1 },
       size: { type: 'integer', minimum: 1, maximum: 10000 },
       max: { type: 'integer', minimum: 1 },
-      total: { type: 'string', minLength: 1 },
+      total: PATH,
     },
     ['items'],
   ),
@@ -60,8 +68,8 @@ export const mappingFileSchema = object(
           response: ANY,
           errors: { type: 'array', items: errorRule },
           paginate: {
-            anyOf: [{ type: 'string', minLength: 1 }, object({ list: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1 } }, ['list'])],
-            'x-message': 'must be the list property (paginate: balances) or { list, id }',
+            anyOf: [PATH, object({ list: PATH, id: PATH }, ['list'])],
+            'x-message': 'must be the path of the list (paginate: balances, or result.balances) or { list, id }',
           },
           idempotency: { type: 'boolean' },
           exists: { type: 'object', 'x-message': 'must be one call, e.g. { get: "/internal/v1/users/{subject}/accounts/{accountId}" }' },

@@ -18,6 +18,8 @@ import { dotted, suggest, type Problem } from '../config/problems.js'
 import type { SourceDocument } from '../config/yaml.js'
 import { DecimalError, toDecimalString, toMinorUnits } from './decimal.js'
 import { ExactNumber, RawNumber } from './json.js'
+import { FORBIDDEN_KEYS, parseSteps, type DynamicStep, type PathSegment } from './path.js'
+import { ABSENT, ANY, merge, union, type Shape } from './shape.js'
 
 /** The values references read: `params`, `query`, `body`, `subject`, `item`, call results… */
 export type Scope = Record<string, unknown>
@@ -43,13 +45,14 @@ export interface CompileContext {
   params?: ReadonlySet<string> | undefined
   /** Names bound by `$each`/`$find` (`$as`) or `$let` around this place; an inner `$let` may bind them again. */
   locals?: ReadonlySet<string>
+  /** Collects the roots references here read (a paged call that places `$page` itself). */
+  used?: Set<string>
 }
 
 type Path = Array<string | number>
 
-const REFERENCE = /^\$([A-Za-z_]\w*)((?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/
+const REFERENCE = /^\$([A-Za-z_]\w*)(.*)$/
 const INTERPOLATION = /\{(\$[^{}]+)\}/g
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 const constant =
   (value: unknown): Evaluate =>
@@ -101,30 +104,31 @@ function compileString(text: string, path: Path, ctx: CompileContext): Evaluate 
 
 export function compileReference(text: string, path: Path, ctx: CompileContext): Evaluate {
   const m = REFERENCE.exec(text)
-  if (!m) return problem(ctx, path, `"${text}" is not a reference: write $root.field.sub or $root.list[0] (a literal starting with $ is written $$…)`)
+  const steps = m ? parseSteps(m[2] as string, true) : undefined
+  if (!m || !steps) return problem(ctx, path, `"${text}" is not a reference: write $root.field.sub, $root.list[0] or $root.list[$index] (a literal starting with $ is written $$…)`)
   const root = m[1] as string
   if (!ctx.roots.has(root)) {
     const hint = suggest(root, ctx.roots)
     return problem(ctx, path, `unknown reference $${root}${hint ? ` (did you mean $${hint}?)` : ''}; here you can use ${[...ctx.roots].map((r) => `$${r}`).join(', ')}`)
   }
-  const segments: Array<string | number> = []
-  for (const seg of (m[2] ?? '').match(/\.[A-Za-z0-9_-]+|\[\d+\]/g) ?? []) {
-    segments.push(seg.startsWith('[') ? Number(seg.slice(1, -1)) : seg.slice(1))
-  }
-  if (segments.some((s) => typeof s === 'string' && FORBIDDEN_KEYS.has(s))) return problem(ctx, path, `"${text}" reads a reserved property`)
-  if (root === 'params' && ctx.params && typeof segments[0] === 'string' && !ctx.params.has(segments[0])) {
-    const hint = suggest(segments[0], ctx.params)
+  if (steps.some((s) => typeof s === 'string' && FORBIDDEN_KEYS.has(s))) return problem(ctx, path, `"${text}" reads a reserved property`)
+  ctx.used?.add(root)
+  const [first] = steps
+  if (root === 'params' && ctx.params && typeof first === 'string' && !ctx.params.has(first)) {
+    const hint = suggest(first, ctx.params)
     return problem(
       ctx,
       path,
-      `the route has no path parameter "${segments[0]}"${hint ? ` (did you mean "${hint}"?)` : ''}${ctx.params.size ? `; it has ${[...ctx.params].join(', ')}` : ''}`,
+      `the route has no path parameter "${first}"${hint ? ` (did you mean "${hint}"?)` : ''}${ctx.params.size ? `; it has ${[...ctx.params].join(', ')}` : ''}`,
     )
   }
-  return getter(root, segments)
+  if (steps.every((s) => typeof s !== 'object')) return getter(root, steps as PathSegment[])
+  const resolved = steps.map((s) => (typeof s === 'object' ? compileReference((s as DynamicStep).reference, path, ctx) : s))
+  return dynamicGetter(root, resolved)
 }
 
 /** Property access unrolled for the common depths; no per-call allocation. */
-function getter(root: string, segments: Array<string | number>): Evaluate {
+function getter(root: string, segments: PathSegment[]): Evaluate {
   const [a, b, c] = segments
   switch (segments.length) {
     case 0:
@@ -145,6 +149,27 @@ function getter(root: string, segments: Array<string | number>): Evaluate {
         return v
       }
   }
+}
+
+/** `$balances[$index]`, `$rates[$item.currency]`: a step read from another reference, as an index or a key. */
+function dynamicGetter(root: string, steps: Array<PathSegment | Evaluate>): Evaluate {
+  return (s) => {
+    let v = s[root]
+    for (const step of steps) {
+      if (v === null || v === undefined) return undefined
+      const key = typeof step === 'function' ? stepKey(step(s)) : step
+      // Own properties only: a key from the data must not reach `toString` and the like.
+      if (key === undefined || !Object.hasOwn(v as object, key)) return undefined
+      v = (v as Record<string | number, unknown>)[key]
+    }
+    return v
+  }
+}
+
+function stepKey(v: unknown): PathSegment | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined
+  if (v instanceof ExactNumber) return /^\d+$/.test(v.text) ? Number(v.text) : undefined
+  return typeof v === 'string' && !FORBIDDEN_KEYS.has(v) ? v : undefined
 }
 
 /** Network Link has no nullable fields: a backend's null is an absent value. */
@@ -196,7 +221,13 @@ interface OperatorSpec {
   /** Option keys besides the operator itself; `*` lets any other key through (the operator uses them). */
   options: readonly string[]
   compile(node: Record<string, unknown>, path: Path, ctx: CompileContext, at: string): Evaluate
+  /** What it produces, known without the data (the static check against the spec). */
+  shape(node: Record<string, unknown>, path: Path): Shape
 }
+
+const known =
+  (kind: 'string' | 'number' | 'boolean') =>
+  (_node: Record<string, unknown>, path: Path): Shape => ({ kind, at: path })
 
 function within(ctx: CompileContext, ...roots: string[]): CompileContext {
   return { ...ctx, roots: new Set([...ctx.roots, ...roots]), locals: new Set([...(ctx.locals ?? []), ...roots]) }
@@ -236,6 +267,11 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$each: list` with the item template as sibling keys, or `$value: template` for non-object items. */
   $each: {
     options: ['$as', '$where', '$value', '*'],
+    shape: (node, path) => ({
+      kind: 'list',
+      item: node.$value !== undefined ? templateShape(node.$value, [...path, '$value']) : objectShape(node, path, (k) => k.startsWith('$')),
+      at: path,
+    }),
     compile(node, path, ctx, at) {
       const name = asName(node, path, ctx)
       const list = compileTemplate(node.$each, [...path, '$each'], ctx)
@@ -258,6 +294,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$find: list` + `$where: condition`: the first element that matches. */
   $find: {
     options: ['$as', '$where'],
+    shape: () => ANY,
     compile(node, path, ctx, at) {
       const name = asName(node, path, ctx)
       const list = compileTemplate(node.$find, [...path, '$find'], ctx)
@@ -277,6 +314,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$switch: value` with one key per case and `$default`; no match and no default is an error. */
   $switch: {
     options: ['$default', '*'],
+    shape: (node, path) => union(Object.entries(node).flatMap(([key, value]) => (key === '$switch' ? [] : [templateShape(value, [...path, key])]))),
     compile(node, path, ctx, at) {
       const subject = compileTemplate(node.$switch, [...path, '$switch'], ctx)
       const cases = new Map(compileFields(node, path, ctx, (k) => k.startsWith('$')))
@@ -297,6 +335,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
    */
   $let: {
     options: ['in'],
+    shape: (node, path) => templateShape(node.in, [...path, 'in']),
     compile(node, path, ctx) {
       const bindings = node.$let
       if (bindings === null || typeof bindings !== 'object' || Array.isArray(bindings) || Object.keys(bindings).length === 0) {
@@ -329,6 +368,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $if: {
     options: ['then', 'else'],
+    shape: (node, path) => union([templateShape(node.then, [...path, 'then']), templateShape(node.else, [...path, 'else'])]),
     compile(node, path, ctx) {
       const condition = compileTemplate(node.$if, [...path, '$if'], ctx)
       const then = compileTemplate(node.then, [...path, 'then'], ctx)
@@ -339,6 +379,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** The first value that is present: `$coalesce: [$item.nickname, $item.name, "Main"]`. */
   $coalesce: {
     options: [],
+    shape: (node, path) => (Array.isArray(node.$coalesce) ? union(node.$coalesce.map((c, i) => templateShape(c, [...path, '$coalesce', i]))) : ANY),
     compile(node, path, ctx) {
       if (!Array.isArray(node.$coalesce)) return problem(ctx, path, '$coalesce takes a list')
       const candidates = node.$coalesce.map((c, i) => compileTemplate(c, [...path, '$coalesce', i], ctx))
@@ -354,6 +395,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Objects merged left to right: `$merge: [$item.details, { type: fiat }]`. */
   $merge: {
     options: [],
+    shape: (node, path) => (Array.isArray(node.$merge) ? merge(node.$merge.map((c, i) => templateShape(c, [...path, '$merge', i])), path) : ANY),
     compile(node, path, ctx, at) {
       if (!Array.isArray(node.$merge)) return problem(ctx, path, '$merge takes a list of objects')
       const parts = node.$merge.map((c, i) => compileTemplate(c, [...path, '$merge', i], ctx))
@@ -372,6 +414,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Exact decimal string; with `scale`, from integer minor units. */
   $decimal: {
     options: ['scale'],
+    shape: known('string'),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$decimal, [...path, '$decimal'], ctx)
       const scale = compileTemplate(node.scale ?? 0, [...path, 'scale'], ctx)
@@ -385,6 +428,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Integer minor units from a decimal; refuses values with more places than `scale`. */
   $minor: {
     options: ['scale', 'as'],
+    shape: (node, path) => ({ kind: node.as === 'string' ? 'string' : 'number', at: path }),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$minor, [...path, '$minor'], ctx)
       const scale = compileTemplate(node.scale, [...path, 'scale'], ctx)
@@ -402,6 +446,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** A JSON number written exactly as the decimal it comes from. */
   $number: {
     options: [],
+    shape: known('number'),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$number, [...path, '$number'], ctx)
       return (scope) => {
@@ -413,6 +458,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $string: {
     options: [],
+    shape: known('string'),
     compile(node, path, ctx) {
       const value = compileTemplate(node.$string, [...path, '$string'], ctx)
       return (scope) => {
@@ -424,6 +470,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** Dates between epoch milliseconds or seconds and ISO 8601: `{ $date: $item.created_ms, from: ms, to: iso }`. */
   $date: {
     options: ['from', 'to'],
+    shape: (node, path) => ({ kind: node.to === 'ms' || node.to === 's' ? 'number' : 'string', at: path }),
     compile(node, path, ctx, at) {
       const value = compileTemplate(node.$date, [...path, '$date'], ctx)
       const from = node.from ?? 'auto'
@@ -444,11 +491,13 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** A value taken as is: `{ $literal: "$not-a-reference" }`. */
   $literal: {
     options: [],
+    shape: (node, path) => constantShape(node.$literal, path),
     compile: (node) => constant(node.$literal),
   },
   /** A fresh random UUID, e.g. an id for a record the backend does not number. */
   $uuid: {
     options: [],
+    shape: known('string'),
     compile: () => () => randomUUID(),
   },
   $eq: comparison('$eq', (a, b) => same(a, b)),
@@ -456,6 +505,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   /** `$in: [value, [a, b, c]]`. */
   $in: {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const args = node.$in
       if (!Array.isArray(args) || args.length !== 2 || !Array.isArray(args[1])) return problem(ctx, path, '$in takes [value, [candidates…]]')
@@ -469,6 +519,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $exists: {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const value = compileTemplate(node.$exists, [...path, '$exists'], ctx)
       return (scope) => {
@@ -479,6 +530,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
   },
   $not: {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const value = compileTemplate(node.$not, [...path, '$not'], ctx)
       return (scope) => !truthy(value(scope))
@@ -493,6 +545,7 @@ export const OPERATOR_NAMES = Object.keys(OPERATORS)
 function stringOp(name: string, fn: (s: string) => string): OperatorSpec {
   return {
     options: [],
+    shape: known('string'),
     compile(node, path, ctx) {
       const value = compileTemplate(node[name], [...path, name], ctx)
       return (scope) => {
@@ -506,6 +559,7 @@ function stringOp(name: string, fn: (s: string) => string): OperatorSpec {
 function comparison(name: string, test: (a: unknown, b: unknown) => boolean): OperatorSpec {
   return {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const args = node[name]
       if (!Array.isArray(args) || args.length !== 2) return problem(ctx, path, `${name} takes two values: ${name}: [a, b]`)
@@ -518,6 +572,7 @@ function comparison(name: string, test: (a: unknown, b: unknown) => boolean): Op
 function logical(name: string, combine: (values: boolean[]) => boolean): OperatorSpec {
   return {
     options: [],
+    shape: known('boolean'),
     compile(node, path, ctx) {
       const args = node[name]
       if (!Array.isArray(args)) return problem(ctx, path, `${name} takes a list of conditions`)
@@ -549,6 +604,39 @@ function compileOperator(operator: string, node: Record<string, unknown>, path: 
 }
 
 // ── values ───────────────────────────────────────────────────────────────
+
+// ── shapes ───────────────────────────────────────────────────────────────
+
+/**
+ * The shape of a template that compiled without problems: what it can
+ * produce, read the way compileTemplate reads it.
+ */
+export function templateShape(value: unknown, path: Path): Shape {
+  if (typeof value === 'string') {
+    if (value.startsWith('$$')) return { kind: 'value', value: value.slice(1), at: path }
+    if (value.startsWith('$')) return ANY
+    return value.includes('{$') ? { kind: 'string', at: path } : { kind: 'value', value, at: path }
+  }
+  if (Array.isArray(value)) return { kind: 'list', item: value.length ? union(value.map((v, i) => templateShape(v, [...path, i]))) : ANY, at: path }
+  if (value !== null && typeof value === 'object') {
+    const operator = Object.keys(value).find((k) => k.startsWith('$'))
+    if (operator === undefined) return objectShape(value as Record<string, unknown>, path, () => false)
+    return OPERATORS[operator]?.shape(value as Record<string, unknown>, path) ?? ANY
+  }
+  return constantShape(value, path)
+}
+
+function objectShape(value: Record<string, unknown>, path: Path, skip: (key: string) => boolean): Shape {
+  const fields = new Map<string, Shape>()
+  for (const [key, child] of Object.entries(value)) if (!skip(key) && !FORBIDDEN_KEYS.has(key)) fields.set(key, templateShape(child, [...path, key]))
+  return { kind: 'object', fields, open: false, at: path }
+}
+
+function constantShape(value: unknown, path: Path): Shape {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return { kind: 'value', value, at: path }
+  return value === undefined || value === null ? ABSENT : ANY
+}
+
 
 function money<T>(at: string, convert: () => T): T {
   try {

@@ -23,6 +23,13 @@ export interface Operation {
   body?: object
   bodyRequired: boolean
   response?: object
+  /** Error answer schemas by the document's status keys: `400`, `4XX`, `default`. */
+  errors: Readonly<Record<string, object>>
+}
+
+/** The schema an error answer with this status must meet: its own code's, else its class's (`4XX`), else `default`'s. */
+export function errorSchema(operation: Operation, status: number): object | undefined {
+  return operation.errors[String(status)] ?? operation.errors[`${String(status)[0]}XX`] ?? operation.errors.default
 }
 
 export interface OpenApiDocument {
@@ -81,7 +88,12 @@ export function loadOpenApi(file: string): OpenApiDocument {
       const requestBody = op.requestBody ? deref(doc, op.requestBody) : undefined
       const bodySchema = (requestBody?.content as Json | undefined)?.['application/json'] as Json | undefined
       const [status, response] = Object.entries((op.responses as Json) ?? {}).find(([code]) => /^2\d\d$/.test(code)) ?? ['200', undefined]
-      const responseSchema = ((deref(doc, response)?.content as Json | undefined)?.['application/json'] as Json | undefined)?.schema
+      const schemaOf = (answer: unknown) => ((deref(doc, answer)?.content as Json | undefined)?.['application/json'] as Json | undefined)?.schema as object | undefined
+      const responseSchema = schemaOf(response)
+      const errors = Object.entries((op.responses as Json) ?? {}).flatMap(([code, answer]) => {
+        const schema = /^2/.test(code) ? undefined : schemaOf(answer)
+        return schema ? [[code.toUpperCase() === 'DEFAULT' ? 'default' : code.toUpperCase(), rebase(schema)] as const] : []
+      })
       const key = `${method.toUpperCase()} ${path}`
       const query = parameters.filter((p) => p.in === 'query')
       const params = objectSchema(parameters.filter((p) => p.in === 'path'))
@@ -96,7 +108,8 @@ export function loadOpenApi(file: string): OpenApiDocument {
         queryNames: query.map((p) => p.name as string),
         ...(bodySchema?.schema ? { body: rebase(bodySchema.schema as object) } : {}),
         bodyRequired: requestBody?.required === true,
-        ...(responseSchema ? { response: rebase(responseSchema as object) } : {}),
+        ...(responseSchema ? { response: rebase(responseSchema) } : {}),
+        errors: Object.fromEntries(errors),
       })
     }
   }

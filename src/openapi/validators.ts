@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { ERRORS, GatewayError, type RequestPart } from '../errors.js'
-import type { OpenApiDocument, Operation } from './document.js'
+import { errorSchema, type OpenApiDocument, type Operation } from './document.js'
 
 /**
  * Request and response validators for every operation, compiled once at
@@ -24,6 +24,8 @@ export interface OperationValidators {
   request(params: unknown, query: unknown, body: unknown): void
   /** The first problem of a mapped response, or undefined when it conforms. */
   response?: (body: unknown) => ErrorObject | undefined
+  /** The same for an error answer with this status (the spec's error schema for it), when the document has one. */
+  error(status: number, body: unknown): ErrorObject | undefined
 }
 
 function refusal(error: ErrorObject, requestPart: RequestPart): GatewayError {
@@ -40,6 +42,14 @@ export function compileValidators(doc: OpenApiDocument, keys: Iterable<string>):
   const text = ajv({ coerceTypes: 'array', useDefaults: true }, doc)
   const json = ajv({ coerceTypes: false, useDefaults: false }, doc)
   const out = new Map<string, OperationValidators>()
+  // Operations share their error schemas (most refer to the same two): compile each once.
+  const compiled = new Map<string, ValidateFunction>()
+  const compileShared = (schema: object) => {
+    const text = JSON.stringify(schema)
+    let validate = compiled.get(text)
+    if (!validate) compiled.set(text, (validate = json.compile(schema)))
+    return validate
+  }
   for (const key of keys) {
     const operation = doc.operations.get(key)
     if (!operation) continue
@@ -47,6 +57,7 @@ export function compileValidators(doc: OpenApiDocument, keys: Iterable<string>):
     const query = operation.query ? text.compile(operation.query) : undefined
     const body = operation.body ? json.compile(operation.body) : undefined
     const response: ValidateFunction | undefined = operation.response ? json.compile(operation.response) : undefined
+    Object.values(operation.errors).forEach(compileShared)
     out.set(key, {
       operation,
       request(p, q, b) {
@@ -57,6 +68,12 @@ export function compileValidators(doc: OpenApiDocument, keys: Iterable<string>):
         } else if (body && !body(b)) throw refusal(body.errors?.[0] as ErrorObject, 'body')
       },
       ...(response ? { response: (value: unknown) => (response(value) ? undefined : (response.errors?.[0] as ErrorObject)) } : {}),
+      error(status, value) {
+        const schema = errorSchema(operation, status)
+        if (!schema) return undefined
+        const validate = compileShared(schema)
+        return validate(value) ? undefined : (validate.errors?.[0] as ErrorObject)
+      },
     })
   }
   return out

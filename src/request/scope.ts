@@ -26,7 +26,7 @@ export const BODY_ACCOUNTS: Readonly<Record<string, ReadonlyArray<readonly strin
 }
 
 /** Throws the same 404 as the path check when the body names an account outside the credential's scope. */
-export function checkBodyAccounts(routeKey: string, body: unknown, credential: Credential): void {
+export function checkBodyAccounts(routeKey: string, body: unknown, credential: Pick<Credential, 'accounts'>): void {
   const accounts = credential.accounts
   const fields = BODY_ACCOUNTS[routeKey]
   if (accounts === undefined || fields === undefined) return
@@ -40,7 +40,7 @@ export function checkBodyAccounts(routeKey: string, body: unknown, credential: C
 export const ACCOUNT_LIST_ROUTE = 'GET /accounts'
 
 /** `{ accounts: [...] }` without the accounts outside the credential's scope; anything else as it is. */
-export function withinScope(body: unknown, credential: Credential): unknown {
+export function withinScope(body: unknown, credential: Pick<Credential, 'accounts'>): unknown {
   const accounts = credential.accounts
   const list = (body as { accounts?: unknown } | undefined)?.accounts
   if (accounts === undefined || !Array.isArray(list)) return body

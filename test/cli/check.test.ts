@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoPath } from '../helpers/paths.js'
+import { specFile, specMissing } from '../helpers/spec.js'
 import { tempDir } from '../helpers/temp.js'
 
 const nlgw = (args: string[], env: Record<string, string> = {}) => {
@@ -62,6 +63,50 @@ t.test('every mistake is printed as file:line:col, and the exit code is 1', asyn
     `${file}:4:41: routes[0].response.x.scael: $decimal does not take "scael" (did you mean "scale"?)`,
     `${file}:5:12: routes[1].route: GET /accounts/{accountId}/balances is already mapped at ${file}:2`,
     '4 problem(s)',
+  ])
+})
+
+t.test('config and mapping problems are reported in the same run', async (t) => {
+  const dir = project('routes:\n  - route: GET /capabilities\n    response: { version: $parms.v }\n')
+  writeFileSync(join(dir, 'gateway.yaml'), `server: { prot: 80 }
+auth:
+  scheme: { algorithm: hmac, hash: sha256, preEncoding: plain, postEncoding: base64 }
+  credentials: [{ file: credentials.yaml }]
+upstream: { url: "http://127.0.0.1:8010", timeout: soon }
+mappings: [mappings.yaml]
+`)
+  const res = nlgw(['check', join(dir, 'gateway.yaml')], { SECRET: 's' })
+  t.equal(res.code, 1)
+  t.same(res.stdout.replaceAll(dir + '/', '').trim().split('\n'), [
+    'gateway.yaml:1:11: server.prot: unknown key "prot" (did you mean "port"?)',
+    'gateway.yaml:5:52: upstream.timeout: must be a duration such as 300ms, 5s, 5m, 72h, 3d, or a number of milliseconds',
+    'mappings.yaml:3:26: routes[0].response.version: unknown reference $parms (did you mean $params?); here you can use $params, $query, $body, $headers, $subject, $credential, $request, $requestId, $now',
+    '3 problem(s)',
+  ])
+})
+
+t.test('with the OpenAPI document, responses are checked against the spec before anything runs', { skip: specMissing }, async (t) => {
+  const dir = project(`routes:
+  - route: GET /accounts
+    upstream: { get: /accounts }
+    paginate: acounts
+    errors:
+      - { when: { status: 4xx }, errorType: bad-request }
+      - { when: { status: 404 }, errorType: not-found }
+    response:
+      accounts:
+        $each: $body.list
+        id: $item.id
+        title: $item.name
+        status: { $switch: $item.state, OPEN: active, CLOSED: inactiv }
+`)
+  const res = nlgw(['check', join(dir, 'gateway.yaml')], { SECRET: 's', NLGW_OPENAPI: specFile })
+  t.equal(res.code, 1)
+  t.same(res.stdout.replaceAll(dir + '/', '').trim().split('\n'), [
+    'mappings.yaml:7:17: routes[0].errors[1].when: this rule can never answer: the rule before it at routes[0].errors[0] (line 6) holds whenever it does; put the narrower rule first',
+    'mappings.yaml:4:15: routes[0].paginate: the response this route builds has no "acounts" (did you mean "accounts"?): nothing to paginate',
+    'mappings.yaml:13:63: routes[0].response.accounts.status.CLOSED: "inactiv" is not allowed as an AccountStatus (did you mean "inactive"?); expected one of active, inactive',
+    '3 problem(s)',
   ])
 })
 

@@ -154,5 +154,5 @@ t.test('environment values are checked too; unreadable and non-YAML files are re
   const file = write({ 'gateway.yaml': valid, 'credentials.yaml': creds })
   t.same(problems(file, { NL_SECRET: 's', PORT: 'eighty' }), ['environment: PORT: "eighty" is not a port number'])
   t.match(problems(join(tmpdir(), 'no-such-dir', 'gateway.yaml'))[0], /gateway\.yaml: cannot read: ENOENT/)
-  t.match(problems(write({ 'gateway.yaml': 'auth: [unclosed' }))[0], /^gateway\.yaml:1:16: Flow sequence .* end with a \]/)
+  t.match(problems(write({ 'gateway.yaml': 'auth: [unclosed' }))[0], /^gateway\.yaml:1:7: this \[ is never closed: add the \] that ends it/)
 })

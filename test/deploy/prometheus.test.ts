@@ -80,7 +80,8 @@ t.test('every dashboard and alert expression returns data from a real Prometheus
         },
         credentials: [{ id: 'fb', apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
         env: { S: 's' },
-        files: { 'mappings.yaml': 'routes:\n  - route: GET /capabilities\n    response: { version: 1 }\n' },
+        // What the backend sends makes it break the schema (a static mistake would be refused at start-up).
+        files: { 'mappings.yaml': 'routes:\n  - route: GET /capabilities\n    upstream: { get: /slow }\n    response: { version: $body.wallets, components: { accounts: "*", balances: "*" } }\n' },
         metrics: gateway.metrics,
       })
   const ops = await buildOpsApp({ registry: gateway.metrics.registry, readiness: () => gateway.readiness() })

@@ -30,6 +30,17 @@ t.test('every mapping operator is documented in docs/mapping.md', async (t) => {
   for (const operator of OPERATOR_NAMES) t.ok(reference.includes(`\`${operator}\``), operator)
 })
 
+t.test('every key of a mapping file is documented in docs/mapping.md', async (t) => {
+  const reference = readFileSync(repoPath('docs/mapping.md'), 'utf8')
+  const { callSchema, mappingFileSchema } = await import('../../src/mapping/schema.js')
+  const keysOf = (schema: unknown) => Object.keys((schema as { properties: object }).properties)
+  const route = (mappingFileSchema.properties.routes as { items: unknown }).items
+  const pages = (callSchema.properties as Record<string, unknown>).pages
+  for (const key of [...keysOf(mappingFileSchema), ...keysOf(route), ...keysOf(callSchema), ...keysOf(pages)]) {
+    t.ok(reference.includes(`\`${key}\``) || new RegExp(`\\b${key}: `).test(reference), key)
+  }
+})
+
 t.test('every gateway metric is documented', async (t) => {
   const { createMetrics } = await import('../../src/metrics.js')
   const metrics = createMetrics({ apiKeyLabel: true, processMetrics: false })

@@ -51,3 +51,15 @@ export async function startGateway({ config, credentials = [], env = {}, files =
   const { port } = gateway.app.server.address() as { port: number }
   return { ...gateway, url: `http://127.0.0.1:${port}`, dir, env }
 }
+
+/** The HMAC gateway of `hmac` with one mapping file, in front of `upstream`, closed when the test ends. */
+export async function mappedGateway(t: { teardown(fn: () => unknown): void }, mapping: string, upstream: string, config: Record<string, unknown> = {}): Promise<TestGateway> {
+  const gateway = await startGateway({
+    config: { auth: hmac.auth, upstream: { url: upstream }, mappings: ['mappings.yaml'], ...config },
+    credentials: hmac.credentials,
+    env: hmac.env,
+    files: { 'mappings.yaml': mapping },
+  })
+  t.teardown(() => gateway.close())
+  return gateway
+}

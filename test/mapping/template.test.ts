@@ -53,6 +53,22 @@ currencies: { $each: $account.wallets, $value: $item.c }`,
   t.same(run('{ $each: $body.missing, id: $item.id }', scope), [], 'an absent list maps to an empty one')
 })
 
+t.test('an index or key read from another reference joins two lists', async (t) => {
+  const scope = { body: { accounts: [{ id: 'a', ccy: 'USD' }, { id: 'b', ccy: 'EUR' }, { id: 'c', ccy: 'GBP' }], balances: [{ n: 1 }, { n: 2 }], rates: { USD: '1', EUR: '1.1' } } }
+  t.same(
+    run('$each: $body.accounts\n$as: account\nid: $account.id\nn: $body.balances[$index].n\nrate: $body.rates[$account.ccy]\nlabel: "{$account.id}:{$body.balances[$index].n}"', scope),
+    [
+      { id: 'a', n: 1, rate: '1', label: 'a:1' },
+      { id: 'b', n: 2, rate: '1.1', label: 'b:2' },
+      { id: 'c' },
+    ],
+    'a missing index or key is absent',
+  )
+  const hostile = { body: { map: { a: 1 }, keys: ['__proto__', 'toString', 'constructor', 'a'] } }
+  t.same(run('{ $each: $body.keys, $value: { $coalesce: ["$body.map[$item]", none] } }', hostile), ['none', 'none', 'none', 1], 'only own data properties, never the prototype')
+  t.same(compile('x: $body.list[$nothing]').problems.map((p) => p.replace(/; here.*/, '')), ['t.yaml:1:4: x: unknown reference $nothing'], 'the index reference is checked like any other')
+})
+
 t.test('$switch as an enum table, with numbers as keys and a default', async (t) => {
   const yaml = '{ $switch: $body.state, 10: Pending, 20: Completed, REJECTED: Failed, $default: Unknown }'
   t.equal(run(yaml, { body: { state: 10 } }), 'Pending')
@@ -133,7 +149,7 @@ t.test('mistakes are compile errors with place and suggestion', async (t) => {
   t.same(compile('x: { $swich: $body.a }').problems, ['t.yaml:1:6: x.$swich: unknown operator $swich (did you mean $switch?)'])
   t.same(compile('x: { $decimal: $body.a, scael: 2 }').problems, ['t.yaml:1:25: x.scael: $decimal does not take "scael" (did you mean "scale"?)'])
   t.same(compile('x: { $upper: $body.a, $lower: $body.b }').problems, ['t.yaml:1:23: x.$lower: one operator per object: $upper and $lower cannot be combined here'])
-  t.same(compile('x: "$body.a b"').problems, ['t.yaml:1:4: x: "$body.a b" is not a reference: write $root.field.sub or $root.list[0] (a literal starting with $ is written $$…)'])
+  t.same(compile('x: "$body.a b"').problems, ['t.yaml:1:4: x: "$body.a b" is not a reference: write $root.field.sub, $root.list[0] or $root.list[$index] (a literal starting with $ is written $$…)'])
   t.same(compile('x: $body.constructor').problems, ['t.yaml:1:4: x: "$body.constructor" reads a reserved property'])
   t.same(compile('{ $minor: $body.a }').problems, ['t.yaml:1:1: $minor needs scale (the number of decimal places of a minor unit)'])
   t.same(compile('{ $find: $body.a }').problems, ['t.yaml:1:1: $find needs $where'])
