@@ -62,10 +62,11 @@ const REASON_PHRASES: Record<number, string> = { 400: 'Bad Request', 408: 'Reque
 /** For Fastify's `clientErrorHandler`: requests Node's parser rejects or times out before routing. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) return
-  // Garbage pipelined behind a request still being answered: that answer goes out first (its request
-  // may have moved money), then the connection closes; an error written now would take its place.
+  // Garbage pipelined behind a request received whole and still being answered: that answer goes out
+  // first (its request may have moved money), then the connection closes; an error written now would
+  // take its place. (A request cut off mid-body, as by requestTimeout, is not one: it gets the error.)
   const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
-  if (pending && !pending.writableFinished) {
+  if (pending && !pending.writableFinished && pending.req.complete) {
     pending.shouldKeepAlive = false
     pending.once('finish', () => socket.end())
     return
