@@ -36,6 +36,10 @@ export class TtlCache<V> {
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs })
   }
 
+  delete(key: string): void {
+    this.entries.delete(key)
+  }
+
   clear(): void {
     this.entries.clear()
   }

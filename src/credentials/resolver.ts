@@ -24,18 +24,23 @@ export interface ResolverOptions {
 /**
  * API key → credential. Dynamic lookups are cached (hits and misses), bounded
  * in size, and coalesced: concurrent requests with the same key share one
- * lookup. Keys are parsed into verifiers once per cache fill.
+ * lookup. A known key past its TTL is served while it is refreshed, for one
+ * more TTL at most. Keys are parsed into verifiers once per cache fill.
  */
 export class CredentialResolver {
-  private readonly known: TtlCache<Credential>
+  /** Fresh for `ttlMs`, then served stale for as long again while a refresh runs (see resolve). */
+  private readonly known: TtlCache<{ credential: Credential; freshUntil: number }>
   private readonly unknown: TtlCache<true>
   private inflight = new Map<string, Promise<Credential | undefined>>()
   /** Bumped by replaceFixed: a lookup started before it must not fill the cache after it. */
   private generation = 0
 
-  constructor(private readonly options: ResolverOptions) {
-    this.known = new TtlCache(options.cache.maxEntries)
-    this.unknown = new TtlCache(options.cache.maxUnknown)
+  constructor(
+    private readonly options: ResolverOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.known = new TtlCache(options.cache.maxEntries, now)
+    this.unknown = new TtlCache(options.cache.maxUnknown, now)
   }
 
   get cachedEntries(): number {
@@ -49,16 +54,27 @@ export class CredentialResolver {
   async resolve(apiKey: string): Promise<Credential | undefined> {
     const fixed = this.options.fixed.get(apiKey)
     if (fixed !== undefined || this.options.sources.length === 0) return fixed
-    const hit = this.known.get(apiKey)?.value ?? (this.unknown.get(apiKey) ? null : undefined)
+    const known = this.known.get(apiKey)?.value
+    const hit = known?.credential ?? (this.unknown.get(apiKey) ? null : undefined)
     this.options.onCacheLookup?.(hit !== undefined)
+    if (known && known.freshUntil <= this.now()) {
+      // Stale: answer with it and refresh behind it, so that a key in use never waits on a lookup slot
+      // (a flood of made-up keys can keep every slot busy). A refresh that finds the key gone drops it.
+      if (!this.inflight.has(apiKey) && this.inflight.size < (this.options.maxLookups ?? 64)) this.lookup(apiKey).catch(() => {})
+    }
     if (hit !== undefined) return hit ?? undefined
     let pending = this.inflight.get(apiKey)
     if (pending === undefined) {
       if (this.inflight.size >= (this.options.maxLookups ?? 64)) throw new StoreUnavailableError('too many credential lookups in flight')
-      const inflight = this.inflight
-      pending = this.fetch(apiKey, this.generation).finally(() => inflight.delete(apiKey))
-      inflight.set(apiKey, pending)
+      pending = this.lookup(apiKey)
     }
+    return pending
+  }
+
+  private lookup(apiKey: string): Promise<Credential | undefined> {
+    const inflight = this.inflight
+    const pending = this.fetch(apiKey, this.generation).finally(() => inflight.delete(apiKey))
+    inflight.set(apiKey, pending)
     return pending
   }
 
@@ -79,11 +95,14 @@ export class CredentialResolver {
       const record = await source.lookup(apiKey)
       if (record !== undefined) {
         const credential = buildCredential(apiKey, record, defaultScheme)
-        if (current()) this.known.set(apiKey, credential, cache.ttlMs)
+        if (current()) this.known.set(apiKey, { credential, freshUntil: this.now() + cache.ttlMs }, 2 * cache.ttlMs)
         return credential
       }
     }
-    if (current()) this.unknown.set(apiKey, true, cache.negativeTtlMs)
+    if (current()) {
+      this.known.delete(apiKey)
+      this.unknown.set(apiKey, true, cache.negativeTtlMs)
+    }
     return undefined
   }
 }

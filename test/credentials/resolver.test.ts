@@ -245,3 +245,28 @@ t.test('replaceFixed also forgets a lookup that was in flight when it was called
   t.equal((await inFlight)?.id, 'before', 'the request that started before the reload gets the answer it asked for')
   t.equal((await r.resolve(key))?.id, 'after', 'but a request after the reload must not be served the pre-reload lookup from the cache')
 })
+
+t.test('a known key past its TTL is served while it is refreshed, even when a flood of unknown keys holds every lookup slot (attack review)', async (t) => {
+  let now = 1_000_000
+  const r = new CredentialResolver({ fixed: new Map(), sources: [source], defaultScheme: scheme, cache: { ...cache, ttlMs: 60_000 }, maxLookups: 2 }, () => now)
+  const known = fresh('known', { subject: 'u', secret: 's' })
+  t.equal((await r.resolve(known))?.subject, 'u', 'looked up once')
+  now += 61_000 // past its TTL
+  service.hold()
+  const flood = [r.resolve(fresh('bogus')), r.resolve(fresh('bogus'))] // both lookup slots busy
+  const during = await settledNow(r.resolve(known))
+  t.match(during, { value: { subject: 'u' } }, 'answered at once from the stale entry, not refused with 503')
+  service.release()
+  await Promise.all(flood)
+  now += 60_000 // two TTLs after the last successful lookup: no longer served without one
+  service.hold()
+  const late = r.resolve(known)
+  t.equal(await settledNow(late), 'pending', 'past the stale window it waits for a lookup')
+  service.release()
+  t.equal((await late)?.subject, 'u')
+  service.records.delete(known)
+  now += 61_000
+  await r.resolve(known) // stale: served, and the refresh finds the key gone
+  await until(async () => (await settledNow(r.resolve(known))) !== 'pending' && (await r.resolve(known)) === undefined, { what: 'the revoked key to be forgotten' })
+  t.pass('a refresh that finds the key revoked drops it')
+})
