@@ -82,6 +82,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
               forwardHeaders: config.upstream.forwardHeaders,
               forwardFbapiHeaders: config.upstream.forwardFbapiHeaders,
             }),
+            validators,
             timeoutMs: config.upstream.timeoutMs,
             metrics,
           })

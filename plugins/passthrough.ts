@@ -4,15 +4,17 @@ import type { Credential } from '../src/credentials/credential.js'
 import { ERRORS, GatewayError } from '../src/errors.js'
 import { relayableHeaders } from '../src/http.js'
 import type { GatewayMetrics } from '../src/metrics.js'
-import type { PassthroughPolicy } from '../src/passthrough.js'
-import { parseJsonBody } from '../src/request/body.js'
-import { ACCOUNT_LIST_ROUTE, checkBodyAccounts, withinScope } from '../src/request/scope.js'
+import type { OperationValidators } from '../src/openapi/validators.js'
+import { admitPassthrough, type PassthroughPolicy } from '../src/passthrough.js'
+import { ACCOUNT_LIST_ROUTE, withinScope } from '../src/request/scope.js'
 import type { Upstream } from '../src/upstream.js'
 
 export interface PassthroughPluginOptions {
   upstream: Upstream
   upstreamUrl: string
   policy: PassthroughPolicy
+  /** OpenAPI validators by route key (empty without the document). */
+  validators: ReadonlyMap<string, OperationValidators>
   timeoutMs: number
   metrics: GatewayMetrics
 }
@@ -38,16 +40,22 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
       request.upstreamSeconds = (request.upstreamSeconds ?? 0) + seconds
     }
     const body = request.body as Buffer | undefined
-    // Forwarded as received, but only if it means one thing: the backend parses it on its own.
-    checkBodyAccounts(request.route?.template.key ?? '', parseJsonBody(body), credential)
-    const scoped = credential.accounts !== undefined && request.route?.template.key === ACCOUNT_LIST_ROUTE
+    const routeKey = request.route?.template.key ?? ''
+    admitPassthrough(routeKey, request.route?.params ?? {}, request.target, body, credential, options.validators.get(routeKey))
+    const scoped = credential.accounts !== undefined && routeKey === ACCOUNT_LIST_ROUTE
     return reply.from(policy.upstreamPath(request.target), {
       // The query apart from the path: reply-from would decode it with the path and refuse "../" in it.
       queryString: () => request.target.rawQuery,
       // The exact bytes received, never re-serialised; no body at all for an empty one.
       body: body?.length ? body : null,
-      ...(body?.length ? { contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}),
-      rewriteRequestHeaders: (_request, computed) => ({ ...policy.headers(request.headers, credential.subject), ...(computed['content-length'] !== undefined ? { 'content-length': computed['content-length'] } : {}) }),
+      // JSON, as admitted: the client's own Content-Type (form data, say) could make the backend read the bytes otherwise.
+      ...(body?.length ? { contentType: 'application/json' } : {}),
+      // The framing is reply-from's (the body's length, application/json): never the client's.
+      rewriteRequestHeaders: (_request, computed) => ({
+        ...policy.headers(request.headers, credential.subject),
+        ...(computed['content-length'] !== undefined ? { 'content-length': computed['content-length'] } : {}),
+        ...(computed['content-type'] !== undefined ? { 'content-type': computed['content-type'] } : {}),
+      }),
       rewriteHeaders: (headers) => relayableHeaders(headers),
       // Never retried: a passthrough may move money; the client retries with its idempotency key.
       retryDelay: () => null,

@@ -1,6 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { forwardableHeaders, isSignatureHeader } from './http.js'
+import type { Credential } from './credentials/credential.js'
 import { ERRORS, GatewayError } from './errors.js'
+import { checkCursors, type PageQuery } from './mapping/paginate.js'
+import type { OperationValidators } from './openapi/validators.js'
+import { parseJsonBody } from './request/body.js'
+import { checkBodyAccounts } from './request/scope.js'
 import type { RequestTarget } from './request/target.js'
 
 /**
@@ -12,7 +17,7 @@ import type { RequestTarget } from './request/target.js'
  * client's other headers (a back-office credential, cookies) never reach the
  * backend, and the identity header is always the gateway's.
  */
-export const PASSTHROUGH_HEADERS = ['accept', 'accept-language', 'content-type', 'user-agent', 'traceparent', 'tracestate'] as const
+export const PASSTHROUGH_HEADERS = ['accept', 'accept-language', 'user-agent', 'traceparent', 'tracestate'] as const
 
 export interface PassthroughPolicy {
   /** The path on the backend (the query travels apart, as received). */
@@ -33,7 +38,9 @@ export interface PassthroughOptions {
 
 export function passthroughPolicy({ prefix, subjectHeader, forwardHeaders, forwardFbapiHeaders }: PassthroughOptions): PassthroughPolicy {
   const allowed = new Set<string>([...PASSTHROUGH_HEADERS, ...forwardHeaders.map((name) => name.toLowerCase())])
+  // The identity header is the gateway's; the body's type is set with the body (application/json, once admitted).
   allowed.delete(subjectHeader)
+  allowed.delete('content-type')
   const drop = (name: string) => !allowed.has(name) && !(forwardFbapiHeaders && isSignatureHeader(name))
   return {
     upstreamPath(target) {
@@ -50,4 +57,19 @@ export function passthroughPolicy({ prefix, subjectHeader, forwardHeaders, forwa
       return headers
     },
   }
+}
+
+/**
+ * What an unmapped request must satisfy before it is forwarded, as a mapped one
+ * does: a body that means one thing (the backend parses the bytes itself), the
+ * accounts it names in scope, the pagination cursors, and the OpenAPI document's
+ * schema when it is loaded. Idempotency is the backend's own on these routes:
+ * passthrough is for backends that already speak Network Link.
+ */
+export function admitPassthrough(routeKey: string, params: Record<string, string>, target: RequestTarget, body: Buffer | undefined, credential: Pick<Credential, 'accounts'>, validators: OperationValidators | undefined): void {
+  const value = parseJsonBody(body)
+  checkBodyAccounts(routeKey, value, credential)
+  const query: Record<string, unknown> = { ...target.query }
+  if (validators?.operation.queryNames.includes('startingAfter')) checkCursors(query as PageQuery)
+  validators?.request({ ...params }, query, value)
 }
