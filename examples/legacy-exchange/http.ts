@@ -48,15 +48,21 @@ export function installConventions(app: FastifyInstance, state: State): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof LegacyError) return reply.code(error.status).send(error.toBody())
     if (error.validation) return reply.code(400).send(validationError(error))
-    if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send(malformed(error.message))
+    if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send(malformed(publicMessage(error.message)))
     request.log.error(error)
     return reply.code(500).send(new LegacyError('INTERNAL', 'internal error').toBody())
   })
 
   app.setNotFoundHandler((request, reply) => {
-    const error = new LegacyError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)
+    // The method only: callers relay these messages, and the internal path is nobody's business.
+    const error = new LegacyError('ROUTE_NOT_FOUND', `no such ${request.method} route`)
     return reply.code(error.status).send(error.toBody())
   })
+}
+
+/** A framework message without the internal URL it may quote ("'/internal/v1/…' is exceeding the max param length"). */
+function publicMessage(message: string): string {
+  return message.replace(/'\/[^']*'/g, 'the path')
 }
 
 /** Requests the framework refuses before routing or parsing (bad URL, bad JSON, wrong media type). */
