@@ -144,7 +144,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
       metrics.reloads.inc({ result: 'success' })
       return { ok: true, hash, restartNeeded }
     },
-    async readiness() {
+    readiness: shared(1000, async () => {
       const checks: Record<string, Check> = { config: { ok: true, detail: `hash ${configHash(loaded, mappings.current)}` } }
       if (redis) checks.redis = await probe(() => redis.ping(), 500)
       const readinessPath = loaded.upstream.readinessPath
@@ -155,7 +155,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
         }, 1500)
       }
       return checks
-    },
+    }),
     async close() {
       await upstream.close()
       await base58.close()
@@ -185,6 +185,20 @@ function instrumentIdempotency(store: IdempotencyStore, metrics: GatewayMetrics)
 
 function instrumentSource(source: CredentialSource, metrics: GatewayMetrics): CredentialSource {
   return { name: source.name, lookup: (apiKey) => timed(metrics, 'credential', source.name, () => source.lookup(apiKey)) }
+}
+
+/**
+ * One answer for every caller within `ms`: /readyz is unauthenticated and each
+ * check asks the backend and Redis, so a flood of probes must not become a
+ * flood of backend requests.
+ */
+function shared<T>(ms: number, work: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; answer: Promise<T> } | undefined
+  return () => {
+    const now = Date.now()
+    if (!last || now - last.at >= ms) last = { at: now, answer: work() }
+    return last.answer
+  }
 }
 
 async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<Check> {

@@ -39,10 +39,18 @@ export function checkBodyAccounts(routeKey: string, body: unknown, credential: P
 /** The route that lists accounts: its answer is cut down to the credential's scope. */
 export const ACCOUNT_LIST_ROUTE = 'GET /accounts'
 
-/** `{ accounts: [...] }` without the accounts outside the credential's scope; anything else as it is. */
+/** `{ accounts: [...] }` without the accounts outside the credential's scope, nor their ids; anything else as it is. */
 export function withinScope(body: unknown, credential: Pick<Credential, 'accounts'>): unknown {
   const accounts = credential.accounts
   const list = (body as { accounts?: unknown } | undefined)?.accounts
   if (accounts === undefined || !Array.isArray(list)) return body
-  return { ...(body as object), accounts: list.filter((item) => accounts.has(String((item as { id?: unknown } | null)?.id))) }
+  const visible = list.filter((item) => accounts.has(String((item as { id?: unknown } | null)?.id)))
+  // Nor through a parentId: a sub-account in scope whose parent is not shows no parent.
+  const withoutHidden = visible.map((item) => {
+    const parent = (item as { parentId?: unknown }).parentId
+    if (parent === undefined || accounts.has(String(parent))) return item
+    const { parentId: _hidden, ...rest } = item as Record<string, unknown>
+    return rest
+  })
+  return { ...(body as object), accounts: withoutHidden }
 }
