@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../src/metrics.js'
 import type { PassthroughPolicy } from '../src/passthrough.js'
 import { parseJsonBody } from '../src/request/body.js'
 import { ACCOUNT_LIST_ROUTE, withinScope } from '../src/request/scope.js'
+import { injectTraceparent, SpanKind, startSpan } from '../src/tracing.js'
 import type { Upstream } from '../src/upstream.js'
 
 export interface PassthroughPluginOptions {
@@ -41,17 +42,25 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
     // Forwarded as received, but only if it means one thing: the backend parses it on its own.
     parseJsonBody(body)
     const scoped = credential.accounts !== undefined && request.route?.template.key === ACCOUNT_LIST_ROUTE
+    const span = startSpan(request.span?.trace, 'backend passthrough', SpanKind.CLIENT)
+    span?.span.setAttribute('http.request.method', request.method)
     return reply.from(policy.upstreamPath(request.target), {
       // The exact bytes received, never re-serialised; no body at all for an empty one.
       body: body?.length ? body : null,
       ...(body?.length ? { contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}),
-      rewriteRequestHeaders: (_request, computed) => ({ ...policy.headers(request.headers, credential.subject), ...(computed['content-length'] !== undefined ? { 'content-length': computed['content-length'] } : {}) }),
+      rewriteRequestHeaders: (_request, computed) => {
+        const headers = { ...policy.headers(request.headers, credential.subject), ...(computed['content-length'] !== undefined ? { 'content-length': computed['content-length'] } : {}) }
+        injectTraceparent(span?.trace, headers)
+        return headers
+      },
       rewriteHeaders: (headers) => relayableHeaders(headers),
       // Never retried: a passthrough may move money; the client retries with its idempotency key.
       retryDelay: () => null,
       timeout: timeoutMs,
       onResponse: (_request, reply, res) => {
         observe(String(res.statusCode))
+        span?.span.setAttribute('http.response.status_code', res.statusCode)
+        span?.end()
         if (!scoped || res.statusCode !== 200) return reply.send(res.stream)
         void filtered(res.stream, credential).then(
           (json) => reply.removeHeader('content-length').type('application/json; charset=utf-8').send(json),
@@ -61,6 +70,7 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
       onError: (reply, { error }) => {
         const timedOut = (error as { statusCode?: number }).statusCode === 504
         observe(timedOut ? 'timeout' : 'unavailable')
+        span?.end(error)
         reply.send(new GatewayError(timedOut ? ERRORS.upstreamTimeout : ERRORS.upstreamUnavailable, {}, { cause: error }))
       },
     })

@@ -6,6 +6,8 @@ import { accountIdOf } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
 import { OFFLOAD_BYTES } from '../signing/base58-pool.js'
 import { buildMessage, type Verifier, type VerifyOutcome } from '../signing/index.js'
+import { subjectMatches, type CertificateSubject } from '../tls.js'
+import { inSpan, type Trace } from '../tracing.js'
 
 /** Request headers as Node delivers them (lower-cased names). */
 export type Headers = Readonly<Record<string, string | string[] | undefined>>
@@ -65,7 +67,8 @@ function single(value: string | string[] | undefined): string {
 /**
  * The authentication pipeline, cheapest checks first:
  *   identify(): headers present and well-formed → timestamp window → credential
- *     (unknown or disabled key refused before any cryptography; needs no body);
+ *     (unknown or disabled key refused before any cryptography; needs no body)
+ *     → the client certificate, for a key bound to one;
  *   verify():   timestamp window again (the body may have taken a while) →
  *     signature over the target as received and the raw body → Fireblocks'
  *     platform signature where required → nonce recorded until its timestamp
@@ -88,7 +91,8 @@ export class Authenticator {
     this.platform = platform
   }
 
-  async identify(headers: Headers): Promise<Identified> {
+  /** `clientSubject` reads the connection's verified client certificate; asked only for a key bound to one. */
+  async identify(headers: Headers, clientSubject?: () => CertificateSubject | undefined): Promise<Identified> {
     const apiKey = single(headers['x-fbapi-key'])
     const signature = single(headers['x-fbapi-signature'])
     const nonce = single(headers['x-fbapi-nonce'])
@@ -105,6 +109,7 @@ export class Authenticator {
     const credential = await this.lookup(apiKey)
     if (credential === undefined) throw new GatewayError(ERRORS.unknownApiKey)
     if (!credential.enabled) throw new GatewayError(ERRORS.disabledApiKey)
+    if (credential.tlsSubject && !subjectMatches(credential.tlsSubject, clientSubject?.())) throw new GatewayError(ERRORS.tlsSubjectMismatch)
     const { bodyLimit, base58BodyLimit } = this.options
     return {
       credential,
@@ -116,8 +121,8 @@ export class Authenticator {
     }
   }
 
-  /** `body` is the raw bytes as received. */
-  async verify(identified: Identified, method: string, target: RequestTarget, body: Buffer | undefined): Promise<void> {
+  /** `body` is the raw bytes as received; the nonce claim is traced under `trace`. */
+  async verify(identified: Identified, method: string, target: RequestTarget, body: Buffer | undefined, trace?: Trace): Promise<void> {
     const { credential, timestamp, nonce, signature, platformSignature } = identified
     const now = this.checkWindow(timestamp)
     const message = buildMessage({ timestamp, nonce, method, endpoint: target.endpoint, body })
@@ -132,7 +137,7 @@ export class Authenticator {
     const retainMs = Math.max(Number(timestamp) + this.options.timestampWindowMs + NONCE_MARGIN_MS - now, this.options.nonceTtlMs ?? 0)
     let fresh: boolean
     try {
-      fresh = await this.options.nonces.claim(credential.id, nonce, retainMs)
+      fresh = await inSpan(trace, 'nonce claim', () => this.options.nonces.claim(credential.id, nonce, retainMs))
     } catch (err) {
       throw toGatewayError(err)
     }

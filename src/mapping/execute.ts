@@ -5,6 +5,7 @@
  * values and sends the result.
  */
 import { ERRORS, GatewayError, toGatewayError, type ErrorType, type RequestPart } from '../errors.js'
+import { injectTraceparent, SpanKind, startSpan, type Trace } from '../tracing.js'
 import { UpstreamError, type UpstreamClient } from '../upstream.js'
 import { parseJson, stringifyJson } from './json.js'
 import { PathValueError, type CompiledCall, type CompiledRoute } from './route.js'
@@ -32,6 +33,8 @@ export interface ExecuteOptions {
   onMappingError?: (route: CompiledRoute, err: Error) => void
   /** Each backend call's status (or `error`) and duration, for metrics and the access log. */
   onUpstream?: (status: string, seconds: number) => void
+  /** The mapping's span: each backend call is a child of it, and carries its traceparent. */
+  trace?: Trace
 }
 
 export async function executeRoute(route: CompiledRoute, request: RouteRequest, options: ExecuteOptions): Promise<RouteResult> {
@@ -134,12 +137,19 @@ async function send(
 ): Promise<{ status: number; body: unknown }> {
   let res
   const started = performance.now()
+  const span = startSpan(options.trace, `backend ${call.method}`, SpanKind.CLIENT)
+  span?.span.setAttributes({ 'http.request.method': call.method, 'url.path': path.split('?')[0] })
+  const sent = span ? { ...headers } : headers
+  injectTraceparent(span?.trace, sent)
   try {
-    res = await options.upstream.request({ method: call.method, path, headers, body, timeoutMs: call.timeoutMs })
+    res = await options.upstream.request({ method: call.method, path, headers: sent, body, timeoutMs: call.timeoutMs })
   } catch (err) {
+    span?.end(err)
     options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000)
     throw toGatewayError(err)
   }
+  span?.span.setAttribute('http.response.status_code', res.status)
+  span?.end()
   options.onUpstream?.(String(res.status), (performance.now() - started) / 1000)
   if (res.body.length === 0) return { status: res.status, body: undefined }
   try {

@@ -127,10 +127,10 @@ t.test('auth.nonceTtl is a minimum retention; outbound listeners off loopback ne
     'gateway.yaml:10:3: outbound: missing required key "allow"',
   ], 'the allow-list is required: nothing is forwarded by default')
   t.same(problems(outbound('  host: 0.0.0.0\n  allow: ["GET /collateral/**"]\n'), { NL_SECRET: 's' }), [
-    'gateway.yaml:14:9: outbound.host: listening on 0.0.0.0 needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)',
+    'gateway.yaml:14:9: outbound.host: listening on 0.0.0.0 needs outbound.token (a bearer token the backend sends) or outbound.tls.requestClientCert (a client certificate); without either, keep the listener on loopback (127.0.0.1, ::1)',
   ])
   t.same(problems(outbound('  allow: ["GET /collateral/**"]\n'), { NL_SECRET: 's', OUTBOUND_HOST: '10.0.0.5' }).map((p) => p.replace(/:\d+:\d+:/, ':')), [
-    'gateway.yaml: outbound.host: listening on 10.0.0.5 needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)',
+    'gateway.yaml: outbound.host: listening on 10.0.0.5 needs outbound.token (a bearer token the backend sends) or outbound.tls.requestClientCert (a client certificate); without either, keep the listener on loopback (127.0.0.1, ::1)',
   ], 'OUTBOUND_HOST is checked the same way')
   t.same(problems(outbound('  host: 0.0.0.0\n  allow: ["GET /collateral/**"]\n  token: { env: TOKEN }\n'), { NL_SECRET: 's', TOKEN: 'short' }), [
     'gateway.yaml:16:10: outbound.token: the token must be at least 16 characters',

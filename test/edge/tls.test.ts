@@ -1,0 +1,128 @@
+import t, { type Test } from 'tap'
+import { writeFileSync } from 'node:fs'
+import { X509Certificate } from 'node:crypto'
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls'
+import { Agent } from 'undici'
+import { Backend } from '../helpers/backend.js'
+import { send } from '../helpers/client.js'
+import { hmac, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { makeAuthority, type Pem } from '../helpers/tls.js'
+
+const ca = makeAuthority('gateway-ca')
+const server = ca.issue('server', 'server')
+const clients = makeAuthority('clients-ca')
+const fireblocks = clients.issue('fireblocks', 'client', '/O=Fireblocks/CN=fireblocks-nl')
+const impostor = clients.issue('impostor', 'client', '/O=Fireblocks/CN=someone-else')
+const stranger = makeAuthority('stranger-ca').issue('stranger', 'client', '/O=Fireblocks/CN=fireblocks-nl')
+
+const mapping = 'routes:\n  - route: GET /capabilities\n    upstream: { get: /caps }\n    response: { version: "1", components: {} }\n'
+
+async function tlsGateway(t: Test, requestClientCert: boolean, credentials: unknown[] = hmac.credentials, certificate: Pem = server): Promise<{ gateway: TestGateway; backend: Backend }> {
+  const backend = await Backend.start()
+  const gateway = await startGateway({
+    config: {
+      server: { host: '127.0.0.1', port: 0, basePath: '/v2', tls: { cert: certificate.certFile, key: certificate.keyFile, ca: clients.certFile, requestClientCert } },
+      auth: hmac.auth,
+      upstream: { url: backend.url },
+      mappings: ['mappings.yaml'],
+    },
+    credentials,
+    env: hmac.env,
+    files: { 'mappings.yaml': mapping },
+  })
+  t.teardown(async () => {
+    await gateway.close()
+    await backend.close()
+  })
+  return { gateway, backend }
+}
+
+const agent = (options: ConnectionOptions = {}) => new Agent({ connect: { ca: ca.cert, ...options } })
+const capabilities = (gateway: TestGateway, dispatcher: Agent) => send(gateway.url, { path: '/v2/capabilities', key: hmac.key, dispatcher })
+
+/**
+ * A bare TLS connection that sends one HTTP request: the negotiated protocol and the certificate
+ * served once an answer comes back, or the error that ended it (TLS 1.3 reports a refused client
+ * certificate only after the handshake, so success is an answer, not a handshake).
+ */
+function handshake(url: string, options: ConnectionOptions): Promise<{ protocol?: string | null; error?: string; certificate?: string }> {
+  const { port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket: TLSSocket = connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ca: ca.cert, ...options })
+    socket.once('secureConnect', () => socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'))
+    socket.once('data', () => {
+      resolve({ protocol: socket.getProtocol(), certificate: socket.getPeerX509Certificate()?.fingerprint256 })
+      socket.destroy()
+    })
+    socket.once('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }))
+    socket.once('close', () => resolve({ error: 'closed without an answer' }))
+  })
+}
+
+t.test('HTTPS: a signed request over TLS 1.2 and 1.3; TLS 1.1 and plain HTTP refused', async (t) => {
+  const { gateway, backend } = await tlsGateway(t, false)
+  t.equal(new URL(gateway.url).protocol, 'https:')
+  const res = await capabilities(gateway, agent())
+  t.equal(res.status, 200, res.text)
+  t.equal(backend.requests.length, 1)
+
+  t.equal((await handshake(gateway.url, { maxVersion: 'TLSv1.2' })).protocol, 'TLSv1.2')
+  t.equal((await handshake(gateway.url, {})).protocol, 'TLSv1.3')
+  // OpenSSL 3 offers TLS 1.1 only at security level 0; the gateway refuses it whatever the ciphers.
+  const old = await handshake(gateway.url, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' })
+  t.equal(old.protocol, undefined, 'no TLS 1.1 session')
+  t.match(old.error, /ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|ERR_SSL_UNSUPPORTED_PROTOCOL|ECONNRESET/, `refused: ${old.error}`)
+
+  const plain = await send(gateway.url.replace('https:', 'http:'), { path: '/v2/capabilities', key: hmac.key }).catch((err: Error) => err)
+  t.ok(plain instanceof Error, 'plain HTTP gets no answer')
+  t.equal(backend.requests.length, 1, 'nothing else reached the backend')
+})
+
+t.test('mutual TLS: a certificate from the clients CA is required', async (t) => {
+  const { gateway, backend } = await tlsGateway(t, true)
+  const withCertificate = await capabilities(gateway, agent({ cert: fireblocks.cert, key: fireblocks.key }))
+  t.equal(withCertificate.status, 200)
+
+  for (const [what, options] of [
+    ['no client certificate', {}],
+    ['a certificate from another CA', { cert: stranger.cert, key: stranger.key }],
+  ] as const) {
+    const res = await capabilities(gateway, agent(options)).catch((err: Error & { code?: string }) => err)
+    t.ok(res instanceof Error, `${what}: refused in the handshake (${(res as Error & { code?: string }).code ?? (res as Error).message})`)
+    const bare = await handshake(gateway.url, options)
+    t.ok(bare.error, `${what}: the handshake fails (${bare.error})`)
+  }
+  t.equal(backend.requests.length, 1)
+})
+
+t.test('a credential bound to a certificate subject is refused with any other certificate', async (t) => {
+  const bound = [{ id: 'fb', apiKey: 'test-key', secret: { env: 'S' }, subject: 'u', tlsSubject: { CN: 'fireblocks-nl', O: 'Fireblocks' } }]
+  const { gateway, backend } = await tlsGateway(t, true, bound)
+  const ok = await capabilities(gateway, agent({ cert: fireblocks.cert, key: fireblocks.key }))
+  t.equal(ok.status, 200)
+  const other = await capabilities(gateway, agent({ cert: impostor.cert, key: impostor.key }))
+  t.equal(other.status, 401)
+  t.same(other.json, { message: 'API key not bound to this client certificate', errorType: 'unauthorized', propertyName: 'X-FBAPI-KEY', requestPart: 'headers' })
+  t.equal(backend.requests.length, 1, 'the impostor reached nothing')
+  const metric = await gateway.metrics.registry.getSingleMetric('nlgw_auth_refusals_total')?.get()
+  t.equal(metric?.values.find((v) => v.labels.reason === 'tls_subject')?.value, 1)
+})
+
+t.test('a reload serves a rotated certificate to new connections; open ones carry on', async (t) => {
+  const current = ca.issue('server-current', 'server')
+  const { gateway } = await tlsGateway(t, false, hmac.credentials, current)
+  const kept = agent()
+  t.equal((await capabilities(gateway, kept)).status, 200)
+  const before = await handshake(gateway.url, {})
+  t.equal(before.certificate, new X509Certificate(current.cert).fingerprint256)
+
+  const rotated = ca.issue('server-next', 'server')
+  writeFileSync(current.certFile, rotated.cert)
+  writeFileSync(current.keyFile, rotated.key)
+  const result = gateway.reload(gateway.env)
+  t.ok(result.ok)
+  t.same(result.ok && result.restartNeeded, [], 'a new certificate needs no restart')
+
+  t.equal((await handshake(gateway.url, {})).certificate, new X509Certificate(rotated.cert).fingerprint256, 'new handshakes get the new certificate')
+  t.equal((await capabilities(gateway, kept)).status, 200, 'the connection opened before the reload still serves')
+})
