@@ -5,6 +5,7 @@ import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { Agent } from 'undici'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
+import { request } from 'undici'
 import { hmac, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { makeAuthority, type Pem } from '../helpers/tls.js'
 
@@ -125,4 +126,93 @@ t.test('a reload serves a rotated certificate to new connections; open ones carr
 
   t.equal((await handshake(gateway.url, {})).certificate, new X509Certificate(rotated.cert).fingerprint256, 'new handshakes get the new certificate')
   t.equal((await capabilities(gateway, kept)).status, 200, 'the connection opened before the reload still serves')
+})
+
+t.test('the backend over HTTPS: a private CA, and the gateway client certificate it requires', async (t) => {
+  const backendCa = makeAuthority('backend-ca')
+  const gatewayClients = makeAuthority('gateway-clients-ca')
+  const identity = gatewayClients.issue('gateway', 'client')
+  const tlsBackend = await Backend.start(undefined, { ...backendCa.issue('backend', 'server'), ca: gatewayClients.cert, requestCert: true, rejectUnauthorized: true })
+  const start = (tls: Record<string, string>) =>
+    startGateway({
+      config: { auth: hmac.auth, upstream: { url: tlsBackend.url, tls, passthrough: '/nl' }, mappings: ['mappings.yaml'] },
+      credentials: hmac.credentials,
+      env: hmac.env,
+      files: { 'mappings.yaml': mapping },
+    })
+  const gateway = await start({ ca: backendCa.certFile, cert: identity.certFile, key: identity.keyFile })
+  const anonymous = await start({ ca: backendCa.certFile })
+  t.teardown(async () => {
+    await gateway.close()
+    await anonymous.close()
+    await tlsBackend.close()
+  })
+  t.match(tlsBackend.url, /^https:/)
+  t.equal((await send(gateway.url, { path: '/v2/capabilities', key: hmac.key })).status, 200, 'mapped call')
+  t.equal((await send(gateway.url, { path: '/v2/accounts', key: hmac.key })).status, 200, 'passthrough')
+  t.same(
+    tlsBackend.requests.map((r) => [r.url, r.clientCN]),
+    [
+      ['/caps', 'gateway'],
+      ['/nl/accounts', 'gateway'],
+    ],
+    'both presented the gateway certificate',
+  )
+  const refused = await send(anonymous.url, { path: '/v2/capabilities', key: hmac.key })
+  t.equal(refused.status, 502, 'without the client certificate the backend refuses the handshake')
+  t.equal(refused.json.message, 'Backend unavailable')
+  t.equal(tlsBackend.requests.length, 2)
+})
+
+t.test('outbound: the backend authenticates with its certificate; Fireblocks is called over HTTPS with the gateway certificate', async (t) => {
+  const fireblocksCa = makeAuthority('fireblocks-ca')
+  const gatewayClients = makeAuthority('fb-clients-ca')
+  const exchangeClients = makeAuthority('exchange-backends-ca')
+  const backendIdentity = exchangeClients.issue('exchange-backend', 'client')
+  const gatewayIdentity = gatewayClients.issue('gateway-outbound', 'client')
+  const fireblocksApi = await Backend.start(() => ({ status: 201, body: { id: 'settlement-1' } }), {
+    ...fireblocksCa.issue('fireblocks-api', 'server'),
+    ca: gatewayClients.cert,
+    requestCert: true,
+    rejectUnauthorized: true,
+  })
+  const listener = ca.issue('outbound-listener', 'server')
+  const gateway = await startGateway({
+    config: {
+      auth: hmac.auth,
+      upstream: { url: 'http://127.0.0.1:9' },
+      outbound: {
+        // Off loopback without a token: the client certificate is what authenticates the backend.
+        host: '0.0.0.0',
+        target: `${fireblocksApi.url}/v1`,
+        apiKey: 'exchange-key',
+        scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' },
+        key: { env: 'S' },
+        allow: ['POST /collateral/settlements'],
+        tls: { cert: listener.certFile, key: listener.keyFile, ca: exchangeClients.certFile, requestClientCert: true },
+        targetTls: { ca: fireblocksCa.certFile, cert: gatewayIdentity.certFile, key: gatewayIdentity.keyFile },
+      },
+    },
+    credentials: hmac.credentials,
+    env: hmac.env,
+  })
+  await gateway.outbound?.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await gateway.close()
+    await fireblocksApi.close()
+  })
+  const outboundUrl = `https://127.0.0.1:${(gateway.outbound?.server.address() as { port: number }).port}/collateral/settlements`
+  const post = (dispatcher: Agent) => request(outboundUrl, { method: 'POST', body: '{"idempotencyKey":"k-1"}', headers: { 'content-type': 'application/json' }, dispatcher })
+
+  const res = await post(agent({ cert: backendIdentity.cert, key: backendIdentity.key }))
+  t.equal(res.statusCode, 201)
+  t.same(await res.body.json(), { id: 'settlement-1' })
+  t.equal(fireblocksApi.requests.length, 1)
+  t.equal(fireblocksApi.requests[0]?.url, '/v1/collateral/settlements')
+  t.equal(fireblocksApi.requests[0]?.clientCN, 'gateway-outbound', 'Fireblocks saw the gateway certificate')
+  t.ok(fireblocksApi.requests[0]?.headers['x-fbapi-signature'], 'and a signed request')
+
+  const anonymous = await post(agent()).catch((err: Error) => err)
+  t.ok(anonymous instanceof Error, 'a backend without a certificate is refused in the handshake')
+  t.equal(fireblocksApi.requests.length, 1, 'and nothing is signed for it')
 })
