@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { LoggerOptions } from 'pino'
 import { stringify } from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
 import { createGateway, type Gateway } from '../../plugins/gateway.js'
@@ -39,15 +40,17 @@ export interface GatewaySetup {
   metrics?: GatewayMetrics
   /** Where to listen: `::` takes IPv4 (as ::ffff:a.b.c.d) and IPv6 clients. */
   host?: string
+  /** Pino options (e.g. a stream to read the access log from); no logging by default. */
+  logger?: LoggerOptions
 }
 
-export async function startGateway({ config, credentials = [], env = {}, files = {}, metrics, host = '127.0.0.1' }: GatewaySetup): Promise<TestGateway> {
+export async function startGateway({ config, credentials = [], env = {}, files = {}, metrics, host = '127.0.0.1', logger }: GatewaySetup): Promise<TestGateway> {
   const dir = tempDir('nlgw-gw-')
   writeFileSync(join(dir, 'credentials.yaml'), stringify({ credentials }))
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
   const file = join(dir, 'gateway.yaml')
   writeFileSync(file, stringify({ server: { host: '127.0.0.1', port: 0, basePath: '/v2' }, ...config }))
-  const gateway = await createGateway(loadConfig(file, { ...env }), { logger: false, ...(metrics ? { metrics } : {}) })
+  const gateway = await createGateway(loadConfig(file, { ...env }), { logger: logger ?? false, ...(metrics ? { metrics } : {}) })
   if (gateway.redis) await redisReady(gateway.redis, 5000)
   await gateway.app.listen({ host, port: 0 })
   const { port } = gateway.app.server.address() as { port: number }
