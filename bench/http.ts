@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
 import { stringify } from 'yaml'
 import { createSigner, type Signer, type SigningScheme } from '../src/signing/index.js'
@@ -18,8 +18,8 @@ import type { Row } from './measure.js'
 import { paced, type PacedRequest, type PacedRun as Run } from './paced.js'
 
 const root = new URL('../../', import.meta.url).pathname
-const USER = 'db5ed46a-d731-4218-9a7d-d85aa439222f' // Acme Trading, the seeded customer
-const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
+export const USER = 'db5ed46a-d731-4218-9a7d-d85aa439222f' // Acme Trading, the seeded customer
+export const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
 
 interface Target {
   name: string
@@ -36,8 +36,9 @@ const children: ChildProcess[] = []
 /** The heap flags the image, the manifests and `npm start` ship with. */
 const NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=8'
 
-function start(script: string, env: NodeJS.ProcessEnv, nodeOptions = NODE_OPTIONS): ChildProcess {
-  const child = spawn(process.execPath, [join(root, script)], { env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+/** `script` relative to the repository, or absolute (another build). */
+export function start(script: string, env: NodeJS.ProcessEnv, nodeOptions = NODE_OPTIONS): ChildProcess {
+  const child = spawn(process.execPath, [resolve(root, script)], { env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(child)
   return child
 }
@@ -45,7 +46,7 @@ export function stopAll(): void {
   for (const child of children) child.kill('SIGKILL')
 }
 
-async function until(url: string): Promise<void> {
+export async function until(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (await fetch(url).then((r) => r.status < 500, () => false)) return
     await new Promise((r) => setTimeout(r, 50))
@@ -53,24 +54,25 @@ async function until(url: string): Promise<void> {
   throw new Error(`${url} did not come up`)
 }
 
+/** One GET, freshly signed: its own timestamp and nonce. */
+export function signedRequest(signer: Signer, apiKey: string, path: string): PacedRequest {
+  const timestamp = String(Date.now())
+  const nonce = randomUUID()
+  return {
+    path,
+    headers: {
+      'x-fbapi-key': apiKey,
+      'x-fbapi-timestamp': timestamp,
+      'x-fbapi-nonce': nonce,
+      'x-fbapi-signature': signer.signRequest({ timestamp, nonce, method: 'GET', endpoint: path.slice('/v2'.length) }),
+    },
+  }
+}
+
 /** Requests for one run: fresh timestamp and nonce each, signed before the run starts. */
-function signedPool(target: Target, route: Route, count: number): Array<{ path: string; headers: Record<string, string> }> {
-  const path = target.paths[route]
+function signedPool(target: Target, route: Route, count: number): PacedRequest[] {
   const { apiKey, signer } = target.signer as NonNullable<Target['signer']>
-  const endpoint = path.slice('/v2'.length)
-  return Array.from({ length: count }, () => {
-    const timestamp = String(Date.now())
-    const nonce = randomUUID()
-    return {
-      path,
-      headers: {
-        'x-fbapi-key': apiKey,
-        'x-fbapi-timestamp': timestamp,
-        'x-fbapi-nonce': nonce,
-        'x-fbapi-signature': signer.signRequest({ timestamp, nonce, method: 'GET', endpoint }),
-      },
-    }
-  })
+  return Array.from({ length: count }, () => signedRequest(signer, apiKey, target.paths[route]))
 }
 
 /** Where each request of a run comes from: `poolSize` 0 signs each one as it is sent (cheap for HMAC; needed when a run outlasts the timestamp window). */
