@@ -1,4 +1,4 @@
-import { createSecureContext, type ConnectionOptions, type PeerCertificate, type TlsOptions } from 'node:tls'
+import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls'
 import { buildConnector } from 'undici'
 
 /**
@@ -38,17 +38,8 @@ export function listenerTlsOptions(tls: ListenerTls): TlsOptions {
   return { ...secureContextOptions(tls), requestCert: tls.requestClientCert, rejectUnauthorized: tls.requestClientCert }
 }
 
-/** Throws with OpenSSL's reason when the PEMs cannot make a context (unreadable key, key not matching the certificate). */
-export function checkListenerTls(tls: ListenerTls): void {
-  createSecureContext(secureContextOptions(tls))
-}
-
 export function clientTlsOptions(tls: ClientTls | undefined): ConnectionOptions {
   return { minVersion: MIN_TLS_VERSION, ...(tls?.ca !== undefined ? { ca: tls.ca } : {}), ...(tls?.cert !== undefined ? { cert: tls.cert } : {}), ...(tls?.key !== undefined ? { key: tls.key } : {}) }
-}
-
-export function checkClientTls(tls: ClientTls): void {
-  createSecureContext(clientTlsOptions(tls) as TlsOptions)
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto'
+import { createSecureContext, type SecureContextOptions } from 'node:tls'
 import { parseCidr } from '../source-address.js'
-import { checkClientTls, checkListenerTls, type ClientTls, type ListenerTls } from '../tls.js'
+import { clientTlsOptions, secureContextOptions, type ClientTls, type ListenerTls } from '../tls.js'
 import type { RawConfig } from './schema.js'
 import { readSecret } from './secrets.js'
 
@@ -39,13 +40,7 @@ export function loadListenerTls(loader: EdgeLoader, raw: RawListenerTls | undefi
   if (raw.requestClientCert && raw.ca === undefined) loader.at([...path, 'requestClientCert'], 'mutual TLS needs ca: the CA client certificates must be signed by')
   if (cert === undefined || key === undefined || (raw.ca !== undefined && ca === undefined)) return undefined
   const tls: ListenerTls = { cert, key, ...(ca !== undefined ? { ca } : {}), requestClientCert: raw.requestClientCert }
-  try {
-    checkListenerTls(tls)
-  } catch (err) {
-    loader.at(path, `the certificate, key or CA cannot be used: ${(err as Error).message}`)
-    return undefined
-  }
-  return tls
+  return usable(loader, path, tls, secureContextOptions(tls))
 }
 
 export function loadClientTls(loader: EdgeLoader, raw: RawClientTls | undefined, path: string[]): ClientTls | undefined {
@@ -59,13 +54,18 @@ export function loadClientTls(loader: EdgeLoader, raw: RawClientTls | undefined,
     if (pem === undefined) return undefined
     tls[field] = pem
   }
+  return usable(loader, path, tls, clientTlsOptions(tls) as SecureContextOptions)
+}
+
+/** `tls` when OpenSSL can make a context of it; else its reason (unreadable PEM, a key not matching the certificate) at `path`. */
+function usable<T>(loader: EdgeLoader, path: string[], tls: T, options: SecureContextOptions): T | undefined {
   try {
-    checkClientTls(tls)
+    createSecureContext(options)
+    return tls
   } catch (err) {
     loader.at(path, `the certificate, key or CA cannot be used: ${(err as Error).message}`)
     return undefined
   }
-  return tls
 }
 
 export function checkAddresses(loader: EdgeLoader, list: readonly string[] | undefined, path: string[]): void {
