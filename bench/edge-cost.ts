@@ -30,6 +30,7 @@ const root = new URL('../../', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'nlgw-edge-bench-'))
 process.on('exit', stopAll)
 process.on('SIGINT', () => process.exit(130))
+process.on('SIGTERM', () => process.exit(143))
 
 const legacy = `http://127.0.0.1:${base}`
 start('dist/examples/legacy-exchange/main.js', { HOST: '127.0.0.1', LEGACY_PORT: String(base), LEGACY_LOG_LEVEL: 'error' })
