@@ -3,7 +3,7 @@ import type { LoggerOptions } from 'pino'
 import type { Core } from '../src/core.js'
 import { passthroughPolicy } from '../src/passthrough.js'
 import { sourcePolicy } from '../src/source-address.js'
-import { listenerTlsOptions } from '../src/tls.js'
+import { listenerTlsOptions, refuseRenegotiation } from '../src/tls.js'
 import { rootTrace, traceIdOf } from '../src/tracing.js'
 import authPlugin from './auth.js'
 import { drainOnClose } from './drain.js'
@@ -57,6 +57,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
   }) as unknown as FastifyInstance
   await app.register(errorsPlugin)
   drainOnClose(app)
+  if (tls) refuseRenegotiation(app.server as unknown as Parameters<typeof refuseRenegotiation>[0])
   // The first hooks, in this order: source address, the request's span, the budget of refused requests.
   if (allow) admitSources(app, sources)
   if (tracing) traceRequests(app, () => rootTrace(tracing), (request) => request.route?.template.path ?? 'unmatched')

@@ -207,6 +207,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const outbound = raw.outbound && loadOutbound(raw.outbound, edge)
   const upstreamTls = loadClientTls(edge, raw.upstream.tls, ['upstream', 'tls'])
+  if (upstreamTls && !raw.upstream.url.startsWith('https://')) at(['upstream', 'tls'], 'applies to an https:// upstream.url only')
   const idempotency = { ttlMs: parseDuration(raw.idempotency.ttl, 0), lockMs: parseDuration(raw.idempotency.lock, 0), maxEntries: raw.idempotency.maxEntries }
   if (idempotency.ttlMs < MIN_IDEMPOTENCY_TTL_MS) at(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h')
   if (problems.length > 0) throw new ConfigError(problems)
@@ -295,6 +296,7 @@ function loadOutbound(raw: NonNullable<RawConfig['outbound']>, edge: EdgeLoader)
   }
   const tls = loadListenerTls(edge, raw.tls, ['outbound', 'tls'])
   const targetTls = loadClientTls(edge, raw.targetTls, ['outbound', 'targetTls'])
+  if (targetTls && !raw.target.startsWith('https://')) at(['outbound', 'targetTls'], 'applies to an https:// outbound.target only')
   if (key !== undefined) {
     try {
       createSigner(raw.scheme, key) // parsed here only to report a bad key or scheme at its line

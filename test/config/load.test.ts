@@ -188,4 +188,7 @@ t.test('edge settings: certificates read and checked where they are named, addre
   )
   t.match(problems(edge('  tls: { cert: missing.crt, key: server.key }\n'), env), [/server\.tls\.cert: cannot read .*missing\.crt: ENOENT$/])
   t.match(problems(edge('', '', creds + '    tlsSubject: { CN: fireblocks-nl }\n'), env), [/auth\.credentials\[0\]: credentials with tlsSubject need mutual TLS: server\.tls\.requestClientCert$/])
+  const plainUpstream = edge('')
+  writeFileSync(plainUpstream, valid.replace('  url: http://127.0.0.1:8010\n', '  url: http://127.0.0.1:8010\n  tls: { ca: ca.crt }\n'))
+  t.match(problems(plainUpstream, env), [/upstream\.tls: applies to an https:\/\/ upstream\.url only$/], 'TLS settings for a plain-HTTP backend are a mistake, not ignored')
 })

@@ -105,6 +105,17 @@ t.test('a credential bound to a certificate subject is refused with any other ce
   t.equal(other.status, 401)
   t.same(other.json, { message: 'API key not bound to this client certificate', errorType: 'unauthorized', propertyName: 'X-FBAPI-KEY', requestPart: 'headers' })
   t.equal(backend.requests.length, 1, 'the impostor reached nothing')
+  // The subject is read once per connection: a TLS 1.2 client may not swap certificates on an open one.
+  const { port } = new URL(gateway.url)
+  const afterRenegotiation = await new Promise<string>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ca: ca.cert, cert: fireblocks.cert, key: fireblocks.key, maxVersion: 'TLSv1.2' })
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+    socket.once('error', () => {})
+    socket.once('close', () => resolve(answer.split('\r\n')[0] ?? ''))
+    socket.once('secureConnect', () => socket.renegotiate({}, () => socket.end('GET /v2/capabilities HTTP/1.1\r\nHost: localhost\r\n\r\n')))
+  })
+  t.equal(afterRenegotiation, 'HTTP/1.1 400 Bad Request', 'refused, and the connection closed: no request runs after it')
   const metric = await gateway.metrics.registry.getSingleMetric('nlgw_auth_refusals_total')?.get()
   t.equal(metric?.values.find((v) => v.labels.reason === 'tls_subject')?.value, 1)
 })
