@@ -57,7 +57,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
   }) as unknown as FastifyInstance
   await app.register(errorsPlugin)
   drainOnClose(app)
-  if (tls) refuseRenegotiation(app.server as unknown as Parameters<typeof refuseRenegotiation>[0])
+  if (tls) refuseRenegotiation(app.server)
   // The first hooks, in this order: source address, the request's span, the budget of refused requests.
   if (allow) admitSources(app, sources)
   if (tracing) traceRequests(app, () => rootTrace(tracing), (request) => request.route?.template.path ?? 'unmatched')

@@ -8,6 +8,7 @@ import type { GatewayMetrics } from '../src/metrics.js'
 import { RouteTable } from '../src/route-table.js'
 import { createSigner } from '../src/signing/index.js'
 import { ReloadableConnector, secureContextOptions, type ListenerTls } from '../src/tls.js'
+import { loadTracing } from '../src/tracing.js'
 import { buildApp } from './app.js'
 import { buildOutboundApp } from './outbound.js'
 
@@ -24,7 +25,8 @@ export interface GatewayOptions {
 }
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const core = createCore(config, options.metrics ? { metrics: options.metrics } : {})
+  const tracing = config.tracing ? await loadTracing(config.tracing) : undefined
+  const core = createCore(config, { ...(options.metrics ? { metrics: options.metrics } : {}), tracing })
   const logger = options.logger ?? loggerOptions(config.logging)
   const app = await buildApp(core, logger)
   const fireblocks = config.outbound && new ReloadableConnector(config.outbound.timeoutMs, config.outbound.targetTls)

@@ -55,7 +55,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     frameworkErrors: frameworkErrorHandler,
   }) as unknown as FastifyInstance
   await app.register(errorsPlugin)
-  if (options.tls) refuseRenegotiation(app.server as unknown as Parameters<typeof refuseRenegotiation>[0])
+  if (options.tls) refuseRenegotiation(app.server)
   // The backend is the exchange's own: its trace goes on through the gateway to Fireblocks.
   if (options.tracing) traceRequests(app, (request) => continuedTrace(options.tracing, request.headers), (request) => request.outbound?.template.path ?? 'refused')
   app.addHook('onClose', () => pool.close())

@@ -27,7 +27,7 @@ import { RouteTable } from './route-table.js'
 import { Base58Pool } from './signing/base58-pool.js'
 import { createVerifier } from './signing/index.js'
 import type { ListenerTls } from './tls.js'
-import { createTracing, type Tracing } from './tracing.js'
+import type { Tracing } from './tracing.js'
 import { Upstream } from './upstream.js'
 
 /** One readiness check, as /readyz reports it. */
@@ -67,7 +67,8 @@ export interface Core {
   close(): Promise<void>
 }
 
-export function createCore(config: GatewayConfig, options: { metrics?: GatewayMetrics } = {}): Core {
+/** `tracing`: made by `loadTracing` when `config.tracing` is set (it loads the SDK, asynchronously); the core shuts it down. */
+export function createCore(config: GatewayConfig, options: { metrics?: GatewayMetrics; tracing?: Tracing | undefined } = {}): Core {
   const budget = memoryBudgetProblems(config)
   if (budget.length > 0) throw new ConfigError(budget)
   const redis = config.redis ? createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined
@@ -106,7 +107,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
     ...(platform ? { platform } : {}),
   })
   const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs, tls: config.upstream.tls })
-  const tracing = config.tracing ? createTracing(config.tracing) : undefined
+  const { tracing } = options
   const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
   const mappings = { current: compileMappings(config, openapi) }
   const validators = openapi ? compileValidators(openapi, openapi.operations.keys()) : new Map<string, OperationValidators>()

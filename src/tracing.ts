@@ -1,8 +1,4 @@
-import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
-import { W3CTraceContextPropagator } from '@opentelemetry/core'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
+import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapPropagator, type Tracer } from '@opentelemetry/api'
 import { GatewayError } from './errors.js'
 
 /**
@@ -11,7 +7,9 @@ import { GatewayError } from './errors.js'
  * through an async context manager: nothing is patched, and with tracing off
  * every helper here is one branch on `undefined`. Spans go to an OTLP/HTTP
  * collector in batches; the provider is this gateway's own, never the global
- * one, so two gateways in one process do not share it.
+ * one, so two gateways in one process do not share it. Only the API is
+ * loaded here: the SDK and the exporter (about 9 MB of memory) are loaded by
+ * `loadTracing`, when tracing is configured.
  */
 export interface TracingConfig {
   /** The OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces */
@@ -24,23 +22,22 @@ export interface TracingConfig {
 
 export interface Tracing {
   tracer: Tracer
+  /** W3C trace context: `traceparent` and `tracestate`. */
+  propagator: TextMapPropagator
   /** Exports the spans still queued, then stops. */
   shutdown(): Promise<void>
 }
 
-/** Where children of a span start: the tracer, and a context holding the parent span. */
+/** Where children of a span start: the tracing, and a context holding the parent span. */
 export interface Trace {
-  tracer: Tracer
+  tracing: Tracing
   context: Context
 }
 
-export function createTracing(config: TracingConfig): Tracing {
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: config.endpoint, headers: config.headers }) })],
-  })
-  return { tracer: provider.getTracer('network-link-gateway'), shutdown: () => provider.shutdown() }
+/** The SDK and the OTLP exporter, loaded only now. */
+export async function loadTracing(config: TracingConfig): Promise<Tracing> {
+  const { createTracing } = await import('./tracing-sdk.js')
+  return createTracing(config)
 }
 
 /** A span that ends when its owner says so (across hooks or callbacks). */
@@ -55,9 +52,9 @@ export interface OpenSpan {
 /** A new span under `parent` (a root span when `parent` holds none); undefined when tracing is off. */
 export function startSpan(parent: Trace | undefined, name: string, kind: SpanKind = SpanKind.INTERNAL, attributes?: Attributes): OpenSpan | undefined {
   if (!parent) return undefined
-  const span = parent.tracer.startSpan(name, { kind, ...(attributes ? { attributes } : {}) }, parent.context)
+  const span = parent.tracing.tracer.startSpan(name, { kind, ...(attributes ? { attributes } : {}) }, parent.context)
   return {
-    trace: { tracer: parent.tracer, context: trace.setSpan(parent.context, span) },
+    trace: { tracing: parent.tracing, context: trace.setSpan(parent.context, span) },
     span,
     end(error) {
       if (error !== undefined) markFailed(span, error)
@@ -91,14 +88,12 @@ export function markFailed(span: Span, error: unknown): void {
 
 /** A trace of its own for a request from outside: the caller's trace flags must not decide what the exchange records. */
 export function rootTrace(tracing: Tracing | undefined): Trace | undefined {
-  return tracing && { tracer: tracing.tracer, context: ROOT_CONTEXT }
+  return tracing && { tracing, context: ROOT_CONTEXT }
 }
-
-const propagator = new W3CTraceContextPropagator()
 
 /** The trace a request's `traceparent` continues (the exchange's own backend calling out), or a new one. */
 export function continuedTrace(tracing: Tracing | undefined, headers: Record<string, string | string[] | undefined>): Trace | undefined {
-  return tracing && { tracer: tracing.tracer, context: propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter) }
+  return tracing && { tracing, context: tracing.propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter) }
 }
 
 /** Sets `traceparent` (and `tracestate`) for a call made inside `current`'s span, replacing any a client sent. */
@@ -106,7 +101,7 @@ export function injectTraceparent(current: Trace | undefined, headers: Record<st
   if (!current) return
   delete headers.traceparent
   delete headers.tracestate
-  propagator.inject(current.context, headers, defaultTextMapSetter)
+  current.tracing.propagator.inject(current.context, headers, defaultTextMapSetter)
 }
 
 /** The trace id for the access log. */
