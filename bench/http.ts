@@ -23,7 +23,7 @@ import { rssMb, start, stop, until } from './procs.js'
 import { wrk, writePool, type RawRequest, type WrkRun } from './wrk.js'
 
 export const USER = 'db5ed46a-d731-4218-9a7d-d85aa439222f' // Acme Trading, the seeded customer
-const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
+export const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
 const BALANCES = `/v2/accounts/${ACCOUNT}/balances`
 const BACKEND_BALANCES = `/internal/v1/users/${USER}/accounts/${ACCOUNT}/wallets`
 const HMAC_SECRET = 'bench-secret'

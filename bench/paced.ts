@@ -6,7 +6,7 @@
  * on a steady schedule and each latency runs from when the request was due, so
  * queueing anywhere (load generator included) counts against the target.
  */
-import { Pool } from 'undici'
+import { Pool, type buildConnector } from 'undici'
 
 export interface PacedRequest {
   path: string
@@ -20,8 +20,9 @@ export interface PacedRun {
   errors: number
 }
 
-export async function paced(url: string, seconds: number, rate: number, next: () => PacedRequest): Promise<PacedRun> {
-  const pool = new Pool(url, { connections: 32 })
+/** `connect`: TLS options for an https:// url (a private CA, a client certificate). */
+export async function paced(url: string, seconds: number, rate: number, next: () => PacedRequest, connect?: buildConnector.BuildOptions): Promise<PacedRun> {
+  const pool = new Pool(url, { connections: 32, ...(connect ? { connect } : {}) })
   const total = Math.max(1, Math.round(rate * seconds))
   const latencies = new Float64Array(total)
   let sent = 0

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { resolve } from 'node:path'
 
 export const root = new URL('../../', import.meta.url).pathname
 /** The heap flags the image, the manifests and `npm start` ship with. */
@@ -22,9 +22,9 @@ export interface StartOptions {
   cpus?: string
 }
 
-/** A Node script from dist/, or any command when `script` is an array. */
+/** A Node script relative to the repository (or absolute: another build), or any command when `script` is an array. */
 export function start(script: string | string[], { env = {}, nodeOptions = NODE_OPTIONS, cpus }: StartOptions = {}): ChildProcess {
-  const command = Array.isArray(script) ? script : [process.execPath, join(root, script)]
+  const command = Array.isArray(script) ? script : [process.execPath, resolve(root, script)]
   const argv = cpus === undefined ? command : ['taskset', '-c', cpus, ...command]
   const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(child)

@@ -2,13 +2,19 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import type { Core } from '../src/core.js'
 import { passthroughPolicy } from '../src/passthrough.js'
+import { sourcePolicy } from '../src/source-address.js'
+import { listenerTlsOptions, refuseRenegotiation } from '../src/tls.js'
+import { rootTrace, traceIdOf } from '../src/tracing.js'
 import authPlugin from './auth.js'
 import { drainOnClose } from './drain.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './errors.js'
 import { mappedRoutes } from './mapped-routes.js'
 import { passthrough } from './passthrough.js'
+import { registerRateLimits } from './rate-limit.js'
 import rawBodyPlugin from './raw-body.js'
+import { admitSources } from './source-address.js'
 import targetPlugin from './target.js'
+import { traceRequests } from './tracing.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,12 +24,24 @@ declare module 'fastify' {
 }
 
 /**
- * The Network Link listener: errors in Network Link format everywhere; every
- * request's target parsed once and matched against the current mapping set,
- * then authenticated, then answered by its mapping or passed through.
+ * The Network Link listener (HTTP, or HTTPS with `server.tls`): errors in
+ * Network Link format everywhere; the source address admitted first
+ * (`server.allow`), then every request's target parsed once and matched
+ * against the current mapping set, then authenticated, then answered by its
+ * mapping or passed through.
  */
-export async function buildApp({ config, authenticator, upstream, metrics, mappings, validators, idempotency }: Core, logger: LoggerOptions | false): Promise<FastifyInstance> {
+export async function buildApp({ config, authenticator, upstream, metrics, mappings, validators, idempotency, redis, tracing }: Core, logger: LoggerOptions | false): Promise<FastifyInstance> {
+  const { tls, allow, trustedProxies } = config.server
+  const sources = sourcePolicy({ ...(allow ? { allow } : {}), ...(trustedProxies ? { trustedProxies } : {}) })
+  // Node's server options; with HTTPS they travel with the TLS options (Fastify reads `http` only for plain HTTP).
+  const serverOptions = {
+    headersTimeout: Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs),
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, config.server.headersTimeoutMs / 2)),
+  }
   const app = Fastify({
+    ...(tls ? { https: { ...listenerTlsOptions(tls), ...serverOptions } } : { http: serverOptions }),
+    // X-Forwarded-For is read only when the peer is a trusted proxy; request.ip is then the client it names.
+    ...(trustedProxies ? { trustProxy: (address: string) => sources.trusts(address) } : {}),
     logger,
     // One access-log line per request comes from the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -36,13 +54,14 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
     frameworkErrors: frameworkErrorHandler,
     // Slow clients (slowloris) are cut off: headers and whole requests have deadlines, checked often.
     requestTimeout: config.server.requestTimeoutMs,
-    http: {
-      headersTimeout: Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs),
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.server.headersTimeoutMs / 2)),
-    },
-  })
+  }) as unknown as FastifyInstance
   await app.register(errorsPlugin)
   drainOnClose(app)
+  if (tls) refuseRenegotiation(app.server)
+  // The first hooks, in this order: source address, the request's span, the budget of refused requests.
+  if (allow) admitSources(app, sources)
+  if (tracing) traceRequests(app, () => rootTrace(tracing), (request) => request.route?.template.path ?? 'unmatched')
+  const limits = config.rateLimit ? await registerRateLimits(app, { limits: config.rateLimit, redis, metrics }) : {}
   app.decorateRequest('upstreamSeconds', undefined)
   app.addHook('onResponse', async (request, reply) => {
     const route = request.route?.template.path ?? 'unmatched'
@@ -61,6 +80,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
         ...(request.upstreamSeconds !== undefined ? { upstreamMs: round(request.upstreamSeconds * 1000) } : {}),
         ...(key ? { key } : {}),
         ...(request.refusal ? { reason: request.refusal.reason } : {}),
+        ...(request.span ? { traceId: traceIdOf(request.span.trace) } : {}),
       },
       'request',
     )
@@ -69,6 +89,8 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
   await app.register(async (networkLink) => {
     await networkLink.register(targetPlugin, { basePath: config.server.basePath, mappings })
     await networkLink.register(authPlugin, { authenticator })
+    // After the signature and nonce: only a proven request spends its key's budget.
+    if (limits.perCredential) networkLink.addHook('preValidation', limits.perCredential)
     await networkLink.register(rawBodyPlugin, { bodyLimit: config.server.bodyLimit })
     const fallback =
       passthroughPrefix === undefined

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Authenticator, Identified } from '../src/auth/authenticator.js'
 import type { Credential } from '../src/credentials/credential.js'
+import { verifiedSubject } from '../src/tls.js'
+import { inSpan } from '../src/tracing.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,11 +23,12 @@ async function authPlugin(app: FastifyInstance, { authenticator }: { authenticat
   app.decorateRequest('identified', null)
   app.decorateRequest('credential', null)
   app.addHook('onRequest', async (request) => {
-    request.identified = await authenticator.identify(request.headers, request.target.endpoint.length)
+    const clientSubject = () => verifiedSubject(request.socket as Parameters<typeof verifiedSubject>[0])
+    request.identified = await inSpan(request.span?.trace, 'authenticate', () => authenticator.identify(request.headers, request.target.endpoint.length, clientSubject))
   })
   app.addHook('preValidation', async (request) => {
     const identified = request.identified as Identified
-    await authenticator.verify(identified, request.method, request.target, request.body as Buffer | undefined)
+    await inSpan(request.span?.trace, 'verify signature', (trace) => authenticator.verify(identified, request.method, request.target, request.body as Buffer | undefined, trace))
     request.credential = identified.credential
   })
 }

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify'
+import type { Server } from 'node:https'
 import type { LoggerOptions } from 'pino'
 import type { GatewayConfig } from '../src/config/load.js'
-import { createCore, type Core } from '../src/core.js'
+import { createCore, type Core, type ReloadResult } from '../src/core.js'
 import { loggerOptions } from '../src/logging.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { RouteTable } from '../src/route-table.js'
 import { createSigner } from '../src/signing/index.js'
+import { ReloadableConnector, secureContextOptions, type ListenerTls } from '../src/tls.js'
+import { loadTracing } from '../src/tracing.js'
 import { buildApp } from './app.js'
 import { buildOutboundApp } from './outbound.js'
 
@@ -22,10 +25,12 @@ export interface GatewayOptions {
 }
 
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const core = createCore(config, options.metrics ? { metrics: options.metrics } : {})
+  const tracing = config.tracing ? await loadTracing(config.tracing) : undefined
+  const core = createCore(config, { ...(options.metrics ? { metrics: options.metrics } : {}), tracing })
   const logger = options.logger ?? loggerOptions(config.logging)
   const app = await buildApp(core, logger)
-  const outbound = config.outbound
+  const fireblocks = config.outbound && new ReloadableConnector(config.outbound.timeoutMs, config.outbound.targetTls)
+  const outbound = config.outbound && fireblocks
     ? await buildOutboundApp({
         ...config.outbound,
         signer: createSigner(config.outbound.scheme, config.outbound.key),
@@ -33,16 +38,37 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         bodyLimit: config.server.bodyLimit,
         metrics: core.metrics,
         logger,
+        connector: fireblocks,
+        tracing: core.tracing,
       })
     : undefined
   return {
     ...core,
     app,
     ...(outbound ? { outbound } : {}),
+    /** The core's reload, then the certificates: the listeners' own, and the client certificate for Fireblocks. */
+    reload(env?: NodeJS.ProcessEnv): ReloadResult {
+      const result = core.reload(env)
+      if (!result.ok) return result
+      renewCertificate(app, result.config.server.tls)
+      if (outbound) renewCertificate(outbound, result.config.outbound?.tls)
+      fireblocks?.update(result.config.outbound?.targetTls)
+      return result
+    },
     async close() {
       await app.close()
       await outbound?.close()
       await core.close()
     },
   }
+}
+
+/**
+ * A listener's new certificate and key (and client CA): handshakes from now
+ * on use them; connections already open are not touched. Switching HTTPS on
+ * or off needs a restart (the reload reports it).
+ */
+function renewCertificate(listener: FastifyInstance, tls: ListenerTls | undefined): void {
+  const server = listener.server as unknown as Partial<Server>
+  if (tls && server.setSecureContext) server.setSecureContext(secureContextOptions(tls))
 }

@@ -36,6 +36,7 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: Pip
       credential: request.credential as Credential,
       requestId: request.id,
       log: request.log,
+      trace: request.span?.trace,
     },
     options,
   )

@@ -8,16 +8,22 @@ import { forwardSigned, type Forwarder } from '../src/outbound/forward.js'
 import { HTTP_METHODS, type RouteTable } from '../src/route-table.js'
 import type { Signer } from '../src/signing/index.js'
 import type { GatewayConfig } from '../src/config/load.js'
+import { listenerTlsOptions, refuseRenegotiation, type ReloadableConnector } from '../src/tls.js'
+import { continuedTrace, type Tracing } from '../src/tracing.js'
 import { drainOnClose } from './drain.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './errors.js'
+import { traceRequests } from './tracing.js'
 
-export type OutboundOptions = Omit<NonNullable<GatewayConfig['outbound']>, 'host' | 'port' | 'allow' | 'key'> & {
+export type OutboundOptions = Omit<NonNullable<GatewayConfig['outbound']>, 'host' | 'port' | 'allow' | 'key' | 'targetTls'> & {
   /** The only endpoints the backend may call. */
   allow: RouteTable
   signer: Signer
   bodyLimit: number
   metrics: GatewayMetrics
   logger: LoggerOptions | false
+  /** Opens connections to Fireblocks with `outbound.targetTls`; a reload replaces its certificates. */
+  connector: ReloadableConnector
+  tracing?: Tracing | undefined
 }
 
 declare module 'fastify' {
@@ -27,7 +33,8 @@ declare module 'fastify' {
 }
 
 /**
- * The Exchange → Fireblocks listener: the backend sends plain HTTP requests,
+ * The Exchange → Fireblocks listener (HTTPS with `outbound.tls`, where a
+ * required client certificate authenticates the backend): the backend sends plain requests,
  * the gateway admits them by its policy (src/outbound/policy.ts), signs and
  * forwards them with retries (src/outbound/forward.ts) to the one configured
  * Fireblocks origin, and streams the answer back. Nothing a request carries
@@ -36,17 +43,21 @@ declare module 'fastify' {
 export async function buildOutboundApp(options: OutboundOptions): Promise<FastifyInstance> {
   const base = new URL(options.target)
   const prefix = base.pathname.replace(/\/$/, '')
-  const pool = new Pool(base.origin, { connections: 32, keepAliveTimeout: 30_000 })
+  const pool = new Pool(base.origin, { connections: 32, keepAliveTimeout: 30_000, connect: options.connector.connect })
   const policy = outboundPolicy({ allow: options.allow, ...(options.token !== undefined ? { token: options.token } : {}) })
   const app = Fastify({
+    ...(options.tls ? { https: listenerTlsOptions(options.tls) } : {}),
     logger: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     routerOptions: { querystringParser: () => ({}) },
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
-  })
+  }) as unknown as FastifyInstance
   await app.register(errorsPlugin)
+  if (options.tls) refuseRenegotiation(app.server)
+  // The backend is the exchange's own: its trace goes on through the gateway to Fireblocks.
+  if (options.tracing) traceRequests(app, (request) => continuedTrace(options.tracing, request.headers), (request) => request.outbound?.template.path ?? 'refused')
   app.addHook('onClose', () => pool.close())
   drainOnClose(app)
   app.removeAllContentTypeParsers()
@@ -80,7 +91,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
             if (error) request.log.warn({ route, attempt: retry, err: error.message }, 'outbound call failed')
           },
         },
-        { method: request.method, target, headers: policy.headers(request.headers), body: request.body as Buffer | undefined },
+        { method: request.method, target, headers: policy.headers(request.headers), body: request.body as Buffer | undefined, trace: request.span?.trace },
       )
       return reply.code(res.statusCode).headers(relayableHeaders(res.headers)).send(res.body)
     },

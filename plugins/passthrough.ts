@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../src/metrics.js'
 import type { OperationValidators } from '../src/openapi/validators.js'
 import { admitPassthrough, type PassthroughPolicy } from '../src/passthrough.js'
 import { ACCOUNT_LIST_ROUTE, withinScope } from '../src/request/scope.js'
+import { injectTraceparent, SpanKind, startSpan } from '../src/tracing.js'
 import type { Upstream } from '../src/upstream.js'
 
 export interface PassthroughPluginOptions {
@@ -43,6 +44,8 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
     const routeKey = request.route?.template.key ?? ''
     admitPassthrough(routeKey, request.route?.params ?? {}, request.target, body, credential, options.validators.get(routeKey))
     const scoped = credential.accounts !== undefined && routeKey === ACCOUNT_LIST_ROUTE
+    const span = startSpan(request.span?.trace, 'backend passthrough', SpanKind.CLIENT)
+    span?.span.setAttribute('http.request.method', request.method)
     return reply.from(policy.upstreamPath(request.target), {
       // The query apart from the path: reply-from would decode it with the path and refuse "../" in it.
       queryString: () => request.target.rawQuery,
@@ -51,17 +54,23 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
       // JSON, as admitted: the client's own Content-Type (form data, say) could make the backend read the bytes otherwise.
       ...(body?.length ? { contentType: 'application/json' } : {}),
       // The framing is reply-from's (the body's length, application/json): never the client's.
-      rewriteRequestHeaders: (_request, computed) => ({
-        ...policy.headers(request.headers, credential.subject),
-        ...(computed['content-length'] !== undefined ? { 'content-length': computed['content-length'] } : {}),
-        ...(computed['content-type'] !== undefined ? { 'content-type': computed['content-type'] } : {}),
-      }),
+      rewriteRequestHeaders: (_request, computed) => {
+        const headers = {
+          ...policy.headers(request.headers, credential.subject),
+          ...(computed['content-length'] !== undefined ? { 'content-length': computed['content-length'] } : {}),
+          ...(computed['content-type'] !== undefined ? { 'content-type': computed['content-type'] } : {}),
+        }
+        injectTraceparent(span?.trace, headers)
+        return headers
+      },
       rewriteHeaders: (headers) => relayableHeaders(headers),
       // Never retried: a passthrough may move money; the client retries with its idempotency key.
       retryDelay: () => null,
       timeout: timeoutMs,
       onResponse: (_request, reply, res) => {
         observe(String(res.statusCode))
+        span?.span.setAttribute('http.response.status_code', res.statusCode)
+        span?.end()
         if (!scoped || res.statusCode !== 200) return reply.send(res.stream)
         void filtered(res.stream, credential).then(
           (json) => reply.removeHeader('content-length').type('application/json; charset=utf-8').send(json),
@@ -71,6 +80,7 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
       onError: (reply, { error }) => {
         const timedOut = (error as { statusCode?: number }).statusCode === 504
         observe(timedOut ? 'timeout' : 'unavailable')
+        span?.end(error)
         reply.send(new GatewayError(timedOut ? ERRORS.upstreamTimeout : ERRORS.upstreamUnavailable, {}, { cause: error }))
       },
     })

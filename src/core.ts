@@ -27,6 +27,8 @@ import { createRedisWriter } from './redis-writes.js'
 import { RouteTable } from './route-table.js'
 import { Base58Pool } from './signing/base58-pool.js'
 import { createVerifier } from './signing/index.js'
+import type { ListenerTls } from './tls.js'
+import type { Tracing } from './tracing.js'
 import { Upstream } from './upstream.js'
 
 /** One readiness check, as /readyz reports it. */
@@ -35,7 +37,8 @@ export interface Check {
   detail?: string
 }
 
-export type ReloadResult = { ok: true; hash: string; restartNeeded: string[] } | { ok: false; problems: Problem[] }
+/** A successful reload carries the config now in force: the listeners apply its certificates. */
+export type ReloadResult = { ok: true; hash: string; restartNeeded: string[]; config: GatewayConfig } | { ok: false; problems: Problem[] }
 
 export interface Core {
   config: GatewayConfig
@@ -50,9 +53,12 @@ export interface Core {
   mappings: { current: MappingSet }
   /** OpenAPI validators by route key (empty without the document). */
   validators: ReadonlyMap<string, OperationValidators>
+  /** OpenTelemetry, when `tracing` is configured. */
+  tracing?: Tracing
   /**
-   * Re-reads the config file, its credential files and mappings and swaps
-   * them in at once. Invalid files are rejected with their problems and the
+   * Re-reads the config file, its credential files, certificates and
+   * mappings and swaps them in at once (the backend's client certificate
+   * here; the listeners' certificates are the listeners' to apply). Invalid files are rejected with their problems and the
    * running set keeps serving. Requests in flight finish on the set they
    * started with.
    */
@@ -62,7 +68,8 @@ export interface Core {
   close(): Promise<void>
 }
 
-export function createCore(config: GatewayConfig, options: { metrics?: GatewayMetrics } = {}): Core {
+/** `tracing`: made by `loadTracing` when `config.tracing` is set (it loads the SDK, asynchronously); the core shuts it down. */
+export function createCore(config: GatewayConfig, options: { metrics?: GatewayMetrics; tracing?: Tracing | undefined } = {}): Core {
   const budget = memoryBudgetProblems(config)
   if (budget.length > 0) throw new ConfigError(budget)
   const redis = config.redis ? createRedisClient(config.redis.url, { commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined
@@ -101,7 +108,8 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
     base58,
     ...(platform ? { platform } : {}),
   })
-  const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs })
+  const upstream = new Upstream({ url: config.upstream.url, connections: config.upstream.connections, connectTimeoutMs: config.upstream.connectTimeoutMs, tls: config.upstream.tls })
+  const { tracing } = options
   const openapi = config.openapi ? loadOpenApi(config.openapi.file) : undefined
   const mappings = { current: compileMappings(config, openapi) }
   const validators = openapi ? compileValidators(openapi, openapi.operations.keys()) : new Map<string, OperationValidators>()
@@ -123,6 +131,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
     upstream,
     mappings,
     validators,
+    ...(tracing ? { tracing } : {}),
     reload(env = process.env) {
       let next: GatewayConfig
       let nextMappings: MappingSet
@@ -136,13 +145,14 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
       }
       credentials.replaceFixed(fixedCredentials(next))
       authenticator.setPlatform(platformSignature(next))
+      upstream.setTls(next.upstream.tls)
       mappings.current = nextMappings
       const restartNeeded = changedOnRestartOnly(loaded, next)
       loaded = next
       const hash = configHash(next, nextMappings)
       showHash(hash)
       metrics.reloads.inc({ result: 'success' })
-      return { ok: true, hash, restartNeeded }
+      return { ok: true, hash, restartNeeded, config: next }
     },
     readiness: shared(1000, async () => {
       const checks: Record<string, Check> = { config: { ok: true, detail: `hash ${configHash(loaded, mappings.current)}` } }
@@ -159,6 +169,7 @@ export function createCore(config: GatewayConfig, options: { metrics?: GatewayMe
     async close() {
       await upstream.close()
       await base58.close()
+      await tracing?.shutdown()
       if (redis) await redis.quit().catch(() => redis.disconnect())
     },
   }
@@ -225,14 +236,20 @@ function platformSignature(config: GatewayConfig): PlatformSignature | undefined
 }
 
 /**
- * A reload applies mappings, credential files and platform keys. Every other
- * setting takes effect on restart: report the sections that changed.
+ * A reload applies mappings, credential files, platform keys and
+ * certificates. Every other setting takes effect on restart: report the
+ * sections that changed.
  */
 function changedOnRestartOnly(before: GatewayConfig, after: GatewayConfig): string[] {
   const comparable = (config: GatewayConfig) => {
-    // Credential files and platform keys are applied by reload itself; the rest is plain data, compared as values.
+    // Credential files, platform keys and certificates are applied by reload; the rest is plain data, compared as values.
     const { credentials, platform, ...auth } = config.auth
-    return { server: config.server, metrics: config.metrics, redis: config.redis, auth, upstream: config.upstream, openapi: config.openapi, idempotency: config.idempotency, outbound: config.outbound, logging: config.logging, reload: config.reload }
+    // Turning HTTPS or mutual TLS on or off changes the listener itself.
+    const listener = (tls: ListenerTls | undefined) => tls && { requestClientCert: tls.requestClientCert }
+    const server = { ...config.server, tls: listener(config.server.tls) }
+    const upstream = { ...config.upstream, tls: undefined }
+    const outbound = config.outbound && { ...config.outbound, tls: listener(config.outbound.tls), targetTls: undefined }
+    return { server, metrics: config.metrics, redis: config.redis, auth, upstream, openapi: config.openapi, idempotency: config.idempotency, outbound, rateLimit: config.rateLimit, tracing: config.tracing, logging: config.logging, reload: config.reload }
   }
   const a = comparable(before)
   const b = comparable(after)

@@ -26,7 +26,7 @@ export const ERROR_TYPES = [
 export type ErrorType = (typeof ERROR_TYPES)[number]
 export type RequestPart = 'params' | 'body' | 'querystring' | 'headers'
 /** What the refusal is about, for metrics: one counter per kind, labelled by reason. */
-export type ErrorKind = 'auth' | 'request' | 'route' | 'upstream' | 'mapping' | 'internal' | 'outbound'
+export type ErrorKind = 'source' | 'rate' | 'auth' | 'request' | 'route' | 'upstream' | 'mapping' | 'internal' | 'outbound'
 
 export interface ErrorSpec {
   /** Stable identifier (`NLGW_` and the entry's name), for logs and for people searching for an error. */
@@ -51,6 +51,12 @@ const header = (name: string, status: number, errorType: ErrorType, reason: stri
 })
 
 const CATALOGUE = {
+  sourceNotAllowed: { status: 403, errorType: 'unauthorized', kind: 'source', reason: 'peer_not_allowed', message: 'Source address not allowed' },
+  forwardedSourceNotAllowed: { status: 403, errorType: 'unauthorized', kind: 'source', reason: 'forwarded_not_allowed', message: 'Forwarded source address not allowed' },
+  tooManyRefusals: { status: 429, errorType: 'bad-request', kind: 'rate', reason: 'refused_address', message: 'Too many refused requests from this address, retry later' },
+  rateLimited: { status: 429, errorType: 'bad-request', kind: 'rate', reason: 'credential', message: 'Rate limit exceeded for this API key, retry later' },
+  rateLimitUnavailable: { status: 503, errorType: 'internal-error', kind: 'rate', reason: 'store_unavailable', message: 'Rate limit store unavailable, try again' },
+
   missingApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'missing_header', 'Missing X-FBAPI-KEY header'),
   missingSignature: header('X-FBAPI-SIGNATURE', 400, 'schema-property-error', 'missing_header', 'Missing X-FBAPI-SIGNATURE header'),
   missingNonce: header('X-FBAPI-NONCE', 400, 'schema-property-error', 'missing_header', 'Missing X-FBAPI-NONCE header'),
@@ -60,6 +66,7 @@ const CATALOGUE = {
   staleTimestamp: header('X-FBAPI-TIMESTAMP', 400, 'schema-property-error', 'bad_timestamp', 'X-FBAPI-TIMESTAMP is outside the accepted time window'),
   unknownApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'unknown_key', 'Unknown API key'),
   disabledApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'disabled_key', 'API key is disabled'),
+  tlsSubjectMismatch: header('X-FBAPI-KEY', 401, 'unauthorized', 'tls_subject', 'API key not bound to this client certificate'),
   missingPlatformSignature: header('X-FB-PLATFORM-SIGNATURE', 400, 'schema-property-error', 'platform_signature', 'Missing X-FB-PLATFORM-SIGNATURE header'),
   badPlatformSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'platform_signature', message: 'Fireblocks platform signature verification failed' },
   badSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'bad_signature', message: 'Signature verification failed' },

@@ -9,6 +9,8 @@ import { ERRORS, type ErrorSpec } from './errors.js'
  * dashboards draw flat lines and alerts on increase() fire on the first event.
  */
 const ERROR_COUNTERS = {
+  nlgw_source_refusals_total: 'Requests refused because of their source address (server.allow), by reason',
+  nlgw_rate_limit_refusals_total: 'Requests refused by a rate limit (429) or because its store could not answer, by reason',
   nlgw_auth_refusals_total: 'Requests refused by authentication, by reason',
   nlgw_request_refusals_total: 'Requests refused as malformed, invalid or unroutable, by reason',
   nlgw_upstream_errors_total: 'Backend calls that failed or answered an error, by reason',
@@ -19,6 +21,8 @@ export type ErrorCounter = keyof typeof ERROR_COUNTERS
 
 /** The counter each kind of catalogue error is counted in, labelled by its reason. */
 export const COUNTER_BY_KIND: Record<ErrorSpec['kind'], ErrorCounter> = {
+  source: 'nlgw_source_refusals_total',
+  rate: 'nlgw_rate_limit_refusals_total',
   auth: 'nlgw_auth_refusals_total',
   request: 'nlgw_request_refusals_total',
   route: 'nlgw_request_refusals_total',
@@ -31,7 +35,7 @@ export const COUNTER_BY_KIND: Record<ErrorSpec['kind'], ErrorCounter> = {
 /** Sub-millisecond to seconds: a sidecar adds little, a backend may take long. */
 export const SIDECAR_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-export type StoreName = 'nonce' | 'idempotency' | 'credential'
+export type StoreName = 'nonce' | 'idempotency' | 'credential' | 'rate_limit'
 
 export interface GatewayMetrics {
   registry: Registry

@@ -1,5 +1,6 @@
 import { Pool } from 'undici'
 import { isTimeout } from './http.js'
+import { ReloadableConnector, type ClientTls } from './tls.js'
 
 /**
  * The legacy backend: one fixed origin from config, reached through a pool of
@@ -43,6 +44,8 @@ export interface UpstreamOptions {
   url: string
   connections: number
   connectTimeoutMs: number
+  /** For an https:// backend: a private CA, a client certificate (mutual TLS). */
+  tls?: ClientTls | undefined
   maxResponseBytes?: number
 }
 
@@ -50,10 +53,17 @@ export class Upstream implements UpstreamClient {
   /** The keep-alive pool; passthrough streams through it too (@fastify/reply-from). */
   readonly pool: Pool
   private readonly maxResponseBytes: number
+  private readonly connector: ReloadableConnector
 
-  constructor({ url, connections, connectTimeoutMs, maxResponseBytes = 16 << 20 }: UpstreamOptions) {
-    this.pool = new Pool(url, { connections, connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000 })
+  constructor({ url, connections, connectTimeoutMs, tls, maxResponseBytes = 16 << 20 }: UpstreamOptions) {
+    this.connector = new ReloadableConnector(connectTimeoutMs, tls)
+    this.pool = new Pool(url, { connections, connect: this.connector.connect, keepAliveTimeout: 30_000 })
     this.maxResponseBytes = maxResponseBytes
+  }
+
+  /** A reload's certificates: connections opened from now on use them. */
+  setTls(tls: ClientTls | undefined): void {
+    this.connector.update(tls)
   }
 
   async request({ method, path, headers, body, timeoutMs }: UpstreamRequest): Promise<UpstreamResponse> {

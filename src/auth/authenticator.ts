@@ -6,6 +6,8 @@ import { accountIdOf } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
 import { OFFLOAD_BYTES } from '../signing/base58-pool.js'
 import { buildMessage, type Verifier, type VerifyOutcome } from '../signing/index.js'
+import { subjectMatches, type CertificateSubject } from '../tls.js'
+import { inSpan, type Trace } from '../tracing.js'
 
 /** Request headers as Node delivers them (lower-cased names). */
 export type Headers = Readonly<Record<string, string | string[] | undefined>>
@@ -76,7 +78,8 @@ function single(value: string | string[] | undefined): string {
 /**
  * The authentication pipeline, cheapest checks first:
  *   identify(): headers present and well-formed → timestamp window → credential
- *     (unknown or disabled key refused before any cryptography; needs no body);
+ *     (unknown or disabled key refused before any cryptography; needs no body)
+ *     → the client certificate, for a key bound to one;
  *   verify():   timestamp window again (the body may have taken a while) →
  *     signature over the target as received and the raw body → Fireblocks'
  *     platform signature where required → nonce recorded until its timestamp
@@ -99,8 +102,11 @@ export class Authenticator {
     this.platform = platform
   }
 
-  /** `endpointLength`: the signed endpoint's length, which a base58 credential's limit counts along with the body. */
-  async identify(headers: Headers, endpointLength = 0): Promise<Identified> {
+  /**
+   * `endpointLength`: the signed endpoint's length, which a base58 credential's limit counts along with the body.
+   * `clientSubject` reads the connection's verified client certificate; asked only for a key bound to one.
+   */
+  async identify(headers: Headers, endpointLength = 0, clientSubject?: () => CertificateSubject | undefined): Promise<Identified> {
     const apiKey = single(headers['x-fbapi-key'])
     const signature = single(headers['x-fbapi-signature'])
     const nonce = single(headers['x-fbapi-nonce'])
@@ -117,6 +123,7 @@ export class Authenticator {
     const credential = await this.lookup(apiKey)
     if (credential === undefined) throw new GatewayError(ERRORS.unknownApiKey)
     if (!credential.enabled) throw new GatewayError(ERRORS.disabledApiKey)
+    if (credential.tlsSubject && !subjectMatches(credential.tlsSubject, clientSubject?.())) throw new GatewayError(ERRORS.tlsSubjectMismatch)
     const { bodyLimit, base58BodyLimit } = this.options
     // A base58 pre-encoding costs super-linear CPU in the whole message, target and body alike.
     const base58 = credential.verifier.scheme.preEncoding === 'base58'
@@ -131,8 +138,8 @@ export class Authenticator {
     }
   }
 
-  /** `body` is the raw bytes as received. */
-  async verify(identified: Identified, method: string, target: RequestTarget, body: Buffer | undefined): Promise<void> {
+  /** `body` is the raw bytes as received; the nonce claim is traced under `trace`. */
+  async verify(identified: Identified, method: string, target: RequestTarget, body: Buffer | undefined, trace?: Trace): Promise<void> {
     const { credential, timestamp, nonce, signature, platformSignature } = identified
     const now = this.checkWindow(timestamp)
     const message = buildMessage({ timestamp, nonce, method, endpoint: target.endpoint, body })
@@ -153,7 +160,7 @@ export class Authenticator {
     for (const scope of scopes) {
       let fresh: boolean
       try {
-        fresh = await this.options.nonces.claim(scope, nonce, retainMs)
+        fresh = await inSpan(trace, 'nonce claim', () => this.options.nonces.claim(scope, nonce, retainMs))
       } catch (err) {
         throw toGatewayError(err)
       }

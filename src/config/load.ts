@@ -6,6 +6,9 @@ import type { CredentialRecord } from '../credentials/credential.js'
 import { loadCredentialFile } from '../credentials/file.js'
 import { mappingFiles } from '../mapping/load.js'
 import { createSigner, createVerifier, SchemeError, type SigningScheme } from '../signing/index.js'
+import type { ClientTls, ListenerTls } from '../tls.js'
+import type { TracingConfig } from '../tracing.js'
+import { checkAddresses, loadClientTls, loadListenerTls, type EdgeLoader } from './edge.js'
 import { parseDuration } from './duration.js'
 import { ConfigError, type Problem } from './problems.js'
 import { configSchema, type Durability, type RawConfig } from './schema.js'
@@ -35,6 +38,12 @@ export interface GatewayConfig {
     requestTimeoutMs: number
     shutdownDelayMs: number
     shutdownTimeoutMs: number
+    /** HTTPS (PEM text, read from the files the config names); absent: plain HTTP. */
+    tls?: ListenerTls
+    /** The only source addresses served (addresses and CIDR blocks); absent: any. */
+    allow?: string[]
+    /** Peers whose X-Forwarded-For names the client. */
+    trustedProxies?: string[]
   }
   metrics: RawConfig['metrics']
   redis?: { url: string; commandTimeoutMs: number; durability: Durability; waitTimeoutMs: number }
@@ -53,7 +62,7 @@ export interface GatewayConfig {
     /** Fireblocks' platform signature, verified on these routes with any of these public keys (PEM). */
     platform?: { publicKeys: string[]; routes: string[] }
   }
-  upstream: Omit<RawConfig['upstream'], 'timeout' | 'connectTimeout' | 'url'> & { url: string; timeoutMs: number; connectTimeoutMs: number }
+  upstream: Omit<RawConfig['upstream'], 'timeout' | 'connectTimeout' | 'url' | 'tls'> & { url: string; timeoutMs: number; connectTimeoutMs: number; tls?: ClientTls }
   /** Mapping files (directories expanded), absolute. */
   mappings: string[]
   /** The Exchange → Fireblocks signing proxy, when configured. */
@@ -72,9 +81,20 @@ export interface GatewayConfig {
     signBasePath: boolean
     /** `METHOD /path/{param}` templates the backend may call; nothing else is forwarded. */
     allow: string[]
-    /** The bearer token the backend must present; required unless the listener is on loopback. */
+    /** The bearer token the backend must present; required unless the listener is on loopback or requires a client certificate. */
     token?: string
+    /** HTTPS on the outbound listener; with requestClientCert, the backend's certificate authenticates it. */
+    tls?: ListenerTls
+    /** HTTPS to Fireblocks: a private CA, a client certificate. */
+    targetTls?: ClientTls
   }
+  /** Request budgets: per credential once authenticated, per source address for refused requests. */
+  rateLimit?: {
+    perCredential?: { max: number; windowMs: number; burst?: number }
+    refusedPerAddress?: { max: number; windowMs: number }
+  }
+  /** OpenTelemetry tracing, when configured. */
+  tracing?: TracingConfig
   /** Stored responses are kept `ttlMs`; a request holds its key at most `lockMs` while it runs. */
   idempotency: { ttlMs: number; lockMs: number; maxEntries: number }
   /** Reload on file changes, besides SIGHUP. */
@@ -145,12 +165,18 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const baseDir = dirname(resolve(file))
   const at = (path: Array<string | number>, message: string) => problems.push(doc.problem(path, message))
 
+  const edge: EdgeLoader = { baseDir, env, hash, at }
+  const serverTls = loadListenerTls(edge, raw.server.tls, ['server', 'tls'])
+  checkAddresses(edge, raw.server.allow, ['server', 'allow'])
+  checkAddresses(edge, raw.server.trustedProxies, ['server', 'trustedProxies'])
+
   const { auth } = raw
   const credentials = new Map<string, CredentialRecord>()
   const sources: GatewayConfig['auth']['sources'] = []
   auth.credentials.forEach((source, index) => {
     if ('file' in source) {
       const path = resolve(baseDir, source.file)
+      const before = credentials.size
       try {
         hash.update(readFileSync(path))
         loadCredentialFile(path, auth.scheme, env, credentials, problems)
@@ -158,6 +184,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
         if (!(err instanceof ConfigError)) throw err
         problems.push(...err.problems)
       }
+      const bound = [...credentials.values()].slice(before).some((record) => record.tlsSubject)
+      if (bound && !raw.server.tls?.requestClientCert) at(['auth', 'credentials', index], 'credentials with tlsSubject need mutual TLS: server.tls.requestClientCert')
     } else if ('redis' in source) {
       sources.push({ redis: { prefix: source.redis.prefix ?? 'nlgw:credential:' } })
       if (!raw.redis) at(['auth', 'credentials', index], 'a redis credential source needs redis.url (or REDIS_URL)')
@@ -180,7 +208,9 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     })
     platform = { publicKeys, routes: auth.platformSignature.routes }
   }
-  const outbound = raw.outbound && loadOutbound(raw.outbound, baseDir, env, at)
+  const outbound = raw.outbound && loadOutbound(raw.outbound, edge)
+  const upstreamTls = loadClientTls(edge, raw.upstream.tls, ['upstream', 'tls'])
+  if (upstreamTls && !raw.upstream.url.startsWith('https://')) at(['upstream', 'tls'], 'applies to an https:// upstream.url only')
   const idempotency = { ttlMs: parseDuration(raw.idempotency.ttl, 0), lockMs: parseDuration(raw.idempotency.lock, 0), maxEntries: raw.idempotency.maxEntries }
   if (idempotency.ttlMs < MIN_IDEMPOTENCY_TTL_MS) at(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h')
   const workers = raw.server.workers === 'auto' ? availableParallelism() : raw.server.workers
@@ -211,6 +241,9 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       requestTimeoutMs: parseDuration(server.requestTimeout, 0),
       shutdownDelayMs: parseDuration(server.shutdownDelay, 0),
       shutdownTimeoutMs: parseDuration(server.shutdownTimeout, 0),
+      ...(serverTls ? { tls: serverTls } : {}),
+      ...(server.allow ? { allow: server.allow } : {}),
+      ...(server.trustedProxies ? { trustedProxies: server.trustedProxies } : {}),
     },
     metrics: raw.metrics,
     ...(redis ? { redis } : {}),
@@ -232,6 +265,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     },
     upstream: {
       ...upstream,
+      ...(upstreamTls ? { tls: upstreamTls } : {}),
       url: upstream.url.replace(/\/$/, ''),
       timeoutMs: parseDuration(upstream.timeout, 0),
       connectTimeoutMs: parseDuration(upstream.connectTimeout, 0),
@@ -243,6 +277,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     reload: raw.reload,
     idempotency,
     ...(openapi?.file !== undefined ? { openapi: { file: resolve(baseDir, openapi.file), responseValidation: openapi.responseValidation } } : {}),
+    ...(raw.rateLimit ? { rateLimit: rateLimits(raw.rateLimit) } : {}),
+    ...(raw.tracing ? { tracing: raw.tracing } : {}),
     logging: raw.logging,
   }
 }
@@ -282,7 +318,15 @@ export function mappingInputs(file: string, env: NodeJS.ProcessEnv = process.env
   }
 }
 
-function loadOutbound(raw: NonNullable<RawConfig['outbound']>, baseDir: string, env: NodeJS.ProcessEnv, at: (path: Array<string | number>, message: string) => void): GatewayConfig['outbound'] {
+function rateLimits({ perCredential, refusedPerAddress }: NonNullable<RawConfig['rateLimit']>): NonNullable<GatewayConfig['rateLimit']> {
+  return {
+    ...(perCredential ? { perCredential: { max: perCredential.max, windowMs: parseDuration(perCredential.window, 0), ...(perCredential.burst !== undefined ? { burst: perCredential.burst } : {}) } } : {}),
+    ...(refusedPerAddress ? { refusedPerAddress: { max: refusedPerAddress.max, windowMs: parseDuration(refusedPerAddress.window, 0) } } : {}),
+  }
+}
+
+function loadOutbound(raw: NonNullable<RawConfig['outbound']>, edge: EdgeLoader): GatewayConfig['outbound'] {
+  const { baseDir, env, at } = edge
   const read = (field: 'apiKey' | 'key' | 'token'): string | undefined => {
     const ref = raw[field]
     if (ref === undefined) return undefined
@@ -297,10 +341,13 @@ function loadOutbound(raw: NonNullable<RawConfig['outbound']>, baseDir: string, 
   const key = read('key')
   const token = read('token')?.trim()
   if (token !== undefined && token.length < 16) at(['outbound', 'token'], 'the token must be at least 16 characters')
-  if (raw.token === undefined && !isLoopback(raw.host)) {
+  if (raw.token === undefined && !raw.tls?.requestClientCert && !isLoopback(raw.host)) {
     // Anyone who reaches the listener could have the exchange's key sign for them.
-    at(['outbound', 'host'], `listening on ${raw.host} needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)`)
+    at(['outbound', 'host'], `listening on ${raw.host} needs outbound.token (a bearer token the backend sends) or outbound.tls.requestClientCert (a client certificate); without either, keep the listener on loopback (127.0.0.1, ::1)`)
   }
+  const tls = loadListenerTls(edge, raw.tls, ['outbound', 'tls'])
+  const targetTls = loadClientTls(edge, raw.targetTls, ['outbound', 'targetTls'])
+  if (targetTls && !raw.target.startsWith('https://')) at(['outbound', 'targetTls'], 'applies to an https:// outbound.target only')
   if (key !== undefined) {
     try {
       createSigner(raw.scheme, key) // parsed here only to report a bad key or scheme at its line
@@ -323,6 +370,8 @@ function loadOutbound(raw: NonNullable<RawConfig['outbound']>, baseDir: string, 
     signBasePath: raw.signBasePath,
     allow: raw.allow,
     ...(token !== undefined ? { token } : {}),
+    ...(tls ? { tls } : {}),
+    ...(targetTls ? { targetTls } : {}),
   }
 }
 

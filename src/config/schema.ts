@@ -27,6 +27,21 @@ const Section = <T extends TProperties>(properties: T, options: object = {}) => 
 const Optional = <T extends TSchema>(schema: T) => Type.Optional(schema)
 const Port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback })
 const UrlPath = (options: object = {}) => Type.String({ pattern: '^(/[^/?#]+)*$', ...options })
+const PemFile = Type.String({ minLength: 1, 'x-message': 'must be the path of a PEM file' })
+/** An IPv4 or IPv6 address, or a CIDR block (`203.0.113.0/24`, `2001:db8::/32`); checked with node:net in the loader. */
+const AddressList = Type.Array(Type.String({ pattern: '^[0-9A-Fa-f:.]+(/\\d{1,3})?$', 'x-message': 'must be an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32' }), { minItems: 1 })
+
+/** HTTPS on a listener: TLS 1.2 or later; with `requestClientCert`, mutual TLS (a certificate signed by `ca` required). */
+const ListenerTls = Section({
+  cert: PemFile,
+  key: PemFile,
+  ca: Optional(PemFile),
+  requestClientCert: Type.Boolean({ default: false }),
+})
+/** HTTPS to a backend or to Fireblocks: a private CA to trust, and a client certificate for mutual TLS. */
+const ClientTls = Section({ ca: Optional(PemFile), cert: Optional(PemFile), key: Optional(PemFile) })
+/** A budget of requests per fixed window. */
+const budget = { max: Type.Integer({ minimum: 1 }), window: Duration('1m') }
 
 /** A path segment of a route template: a literal, or a whole-segment `{param}`. */
 const SEGMENT = '/(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z0-9._~-]+)'
@@ -57,6 +72,12 @@ const Scheme = Section(schemeFields)
 /** In a credential: any field of the provider-wide scheme, overridden. */
 const SchemeOverride = Type.Partial(Section(schemeFields))
 
+/** Attributes a client certificate's subject must carry, e.g. `{ CN: nl.fireblocks.io, O: Fireblocks }`. */
+const TlsSubject = Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9.]*$' }), Type.String({ minLength: 1 }), {
+  minProperties: 1,
+  'x-message': 'must map subject attributes to values, e.g. { CN: nl.fireblocks.io, O: Fireblocks }',
+})
+
 /** By default the off-exchange collateral routes: every route under /accounts/{accountId}/collateral. */
 export const COLLATERAL_ROUTES = ['* /accounts/{accountId}/collateral/**']
 
@@ -83,6 +104,9 @@ export const configSchema = Section({
       requestTimeout: Duration('30s'),
       shutdownDelay: Duration('0s'),
       shutdownTimeout: Duration('10s'),
+      tls: Optional(ListenerTls),
+      allow: Optional(AddressList),
+      trustedProxies: Optional(AddressList),
     },
     { default: {} },
   ),
@@ -129,6 +153,7 @@ export const configSchema = Section({
     forwardHeaders: Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { default: [], 'x-message': 'must be a list of header names' }),
     passthrough: Optional(UrlPath()),
     readinessPath: Optional(Type.String({ pattern: '^/' })),
+    tls: Optional(ClientTls),
   }),
   reload: Section({ watch: Type.Boolean({ default: false }) }, { default: {} }),
   outbound: Optional(
@@ -144,6 +169,22 @@ export const configSchema = Section({
       signBasePath: Type.Boolean({ default: false }),
       allow: Type.Array(RouteTemplate, { 'x-message': 'must list the Fireblocks endpoints the backend may call, e.g. ["POST /collateral/settlements", "GET /collateral/**"]' }),
       token: Optional(SecretRef),
+      tls: Optional(ListenerTls),
+      targetTls: Optional(ClientTls),
+    }),
+  ),
+  rateLimit: Optional(
+    Section({
+      perCredential: Optional(Section({ ...budget, burst: Optional(Type.Integer({ minimum: 1 })) })),
+      refusedPerAddress: Optional(Section(budget)),
+    }),
+  ),
+  tracing: Optional(
+    Section({
+      endpoint: Type.String({ pattern: '^https?://', 'x-message': 'must be the OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces' }),
+      sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+      serviceName: Type.String({ minLength: 1, default: 'network-link-gateway' }),
+      headers: Type.Record(Type.String(), Type.String(), { default: {} }),
     }),
   ),
   idempotency: Section({ ttl: Duration('72h'), lock: Duration('2m'), maxEntries: Type.Integer({ minimum: 1, default: 20_000 }) }, { default: {} }),
@@ -167,6 +208,7 @@ export const credentialsFileSchema = Section({
       subject: Type.String({ minLength: 1 }),
       accounts: Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
       scheme: Optional(SchemeOverride),
+      tlsSubject: Optional(TlsSubject),
     }),
   ),
 })

@@ -10,6 +10,8 @@ export interface Credential {
   subject: string
   /** When set, the only account ids this credential may use. */
   accounts?: ReadonlySet<string>
+  /** When set, the key is accepted only over a connection whose client certificate's subject has these attributes. */
+  tlsSubject?: Readonly<Record<string, string>>
   verifier: Verifier
 }
 
@@ -23,6 +25,7 @@ export interface CredentialRecord {
   key: string
   /** Overrides of the provider-wide signing scheme. */
   scheme?: Partial<SigningScheme> | undefined
+  tlsSubject?: Readonly<Record<string, string>> | undefined
 }
 
 /** A record from a credential source that cannot be used: answered 500 and logged. */
@@ -47,6 +50,7 @@ export function buildCredential(apiKey: string, record: CredentialRecord, defaul
     enabled: record.enabled ?? true,
     subject: record.subject,
     ...(record.accounts ? { accounts: new Set(record.accounts) } : {}),
+    ...(record.tlsSubject ? { tlsSubject: record.tlsSubject } : {}),
     verifier: createVerifier(scheme, record.key),
   }
 }

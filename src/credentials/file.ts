@@ -45,7 +45,7 @@ export function loadCredentialFile(file: string, defaultScheme: SigningScheme, e
       return at(keyField, (err as Error).message)
     }
     if (into.has(apiKey)) return at('apiKey', 'this API key is already configured')
-    const record: CredentialRecord = { id: entry.id, enabled: entry.enabled, subject: entry.subject, accounts: entry.accounts, key, scheme: entry.scheme }
+    const record: CredentialRecord = { id: entry.id, enabled: entry.enabled, subject: entry.subject, accounts: entry.accounts, key, scheme: entry.scheme, tlsSubject: entry.tlsSubject }
     try {
       const { id } = buildCredential(apiKey, record, defaultScheme)
       if (ids.has(id)) return at('id', `credential id "${id}" is used twice`)

@@ -23,6 +23,17 @@ export interface RawCredential {
   secret?: string
   publicKey?: string
   scheme?: Partial<SigningScheme> | string
+  tlsSubject?: Record<string, string> | string
+}
+
+/** A structured field, as an object (HTTP) or as JSON text (a Redis hash field). */
+function structured<T>(value: T | string | undefined, field: string): T | undefined {
+  if (typeof value !== 'string') return value
+  try {
+    return JSON.parse(value) as T
+  } catch {
+    throw new CredentialRecordError(`credential ${field} is not JSON`)
+  }
 }
 
 export function recordFrom(raw: RawCredential): CredentialRecord {
@@ -30,13 +41,9 @@ export function recordFrom(raw: RawCredential): CredentialRecord {
   if (typeof raw.subject !== 'string' || raw.subject === '') throw new CredentialRecordError('credential has no subject')
   if (typeof key !== 'string' || key === '') throw new CredentialRecordError('credential has neither secret nor publicKey')
   const accounts = typeof raw.accounts === 'string' ? raw.accounts.split(',').map((a) => a.trim()).filter(Boolean) : raw.accounts
-  let scheme = raw.scheme
-  if (typeof scheme === 'string') {
-    try {
-      scheme = JSON.parse(scheme) as Partial<SigningScheme>
-    } catch {
-      throw new CredentialRecordError('credential scheme is not JSON')
-    }
+  const tlsSubject = structured(raw.tlsSubject, 'tlsSubject')
+  if (tlsSubject !== undefined && (typeof tlsSubject !== 'object' || tlsSubject === null || !Object.values(tlsSubject).every((v) => typeof v === 'string'))) {
+    throw new CredentialRecordError('credential tlsSubject must map subject attributes to strings')
   }
   return {
     id: raw.id,
@@ -44,11 +51,12 @@ export function recordFrom(raw: RawCredential): CredentialRecord {
     subject: raw.subject,
     accounts,
     key,
-    scheme,
+    scheme: structured(raw.scheme, 'scheme'),
+    tlsSubject,
   }
 }
 
-/** `HGETALL <prefix><apiKey>`: fields id, enabled, subject, accounts (comma list), secret | publicKey, scheme (JSON). */
+/** `HGETALL <prefix><apiKey>`: fields id, enabled, subject, accounts (comma list), secret | publicKey, scheme and tlsSubject (JSON). */
 export class RedisCredentialSource implements CredentialSource {
   readonly name = 'redis'
 

@@ -5,6 +5,7 @@
  * values and sends the result.
  */
 import { ERRORS, GatewayError, toGatewayError, type ErrorType, type RequestPart } from '../errors.js'
+import { injectTraceparent, SpanKind, startSpan, type Trace } from '../tracing.js'
 import { UpstreamError, type UpstreamClient, type UpstreamRequest } from '../upstream.js'
 import type { CompiledErrorRule } from './error-rules.js'
 import { parseJson, stringifyJson } from './json.js'
@@ -34,6 +35,8 @@ export interface ExecuteOptions {
   onMappingError?: (route: CompiledRoute, err: Error) => void
   /** Each backend call's status (or `timeout`, `unavailable`…), duration and method: metrics, the access log, idempotency. */
   onUpstream?: (status: string, seconds: number, method: string) => void
+  /** The mapping's span: each backend call is a child of it, and carries its traceparent. */
+  trace?: Trace
 }
 
 export async function executeRoute(route: CompiledRoute, request: RouteRequest, options: ExecuteOptions): Promise<RouteResult> {
@@ -198,12 +201,19 @@ function checked(route: CompiledRoute, call: CompiledCall, scope: Scope, answer:
 async function send(route: CompiledRoute, call: CompiledCall, request: UpstreamRequest, options: ExecuteOptions): Promise<Answer> {
   let res
   const started = performance.now()
+  const span = startSpan(options.trace, `backend ${call.method}`, SpanKind.CLIENT)
+  span?.span.setAttributes({ 'http.request.method': call.method, 'url.path': request.path.split('?')[0] })
+  const sent = span ? { ...request, headers: { ...request.headers } } : request
+  injectTraceparent(span?.trace, sent.headers)
   try {
-    res = await options.upstream.request(request)
+    res = await options.upstream.request(sent)
   } catch (err) {
+    span?.end(err)
     options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000, call.method)
     throw toGatewayError(err)
   }
+  span?.span.setAttribute('http.response.status_code', res.status)
+  span?.end()
   options.onUpstream?.(String(res.status), (performance.now() - started) / 1000, call.method)
   if (res.body.length === 0) return { status: res.status, body: undefined }
   try {

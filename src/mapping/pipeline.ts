@@ -15,6 +15,7 @@ import type { OperationValidators } from '../openapi/validators.js'
 import { parseJsonBody } from '../request/body.js'
 import { ACCOUNT_LIST_ROUTE, checkBodyAccounts, withinScope } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
+import { inSpan, type Trace } from '../tracing.js'
 import { UpstreamError, type UpstreamClient } from '../upstream.js'
 import { executeRoute, type RouteRequest } from './execute.js'
 import { checkCursors, paginate, type PageQuery } from './paginate.js'
@@ -48,6 +49,8 @@ export interface MappedRequest {
   credential: Pick<Credential, 'id' | 'subject' | 'accounts'>
   requestId: string
   log: Log
+  /** The request's span, when tracing is on. */
+  trace?: Trace | undefined
 }
 
 export interface MappedAnswer extends StoredResponse {
@@ -82,7 +85,7 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
     validators?.request(params, query, body)
   } catch (err) {
     // Something that does not exist is reported as such whatever the request carries.
-    if (err instanceof GatewayError && route.exists) await confirmExists(route, route.exists, { ...routeRequest, body: undefined }, { ...options, onUpstream, onMappingError })
+    if (err instanceof GatewayError && route.exists) await confirmExists(route, route.exists, { ...routeRequest, body: undefined }, { ...options, onUpstream, onMappingError, trace: request.trace })
     throw err
   }
 
@@ -132,7 +135,9 @@ async function answer(
   let payload: unknown
   let translated: ErrorSpec | undefined
   try {
-    const result = await executeRoute(route, routeRequest, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError, onUpstream })
+    const result = await inSpan(request.trace, 'mapping', (trace) =>
+      executeRoute(route, routeRequest, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError, onUpstream, trace }),
+    )
     status = result.status
     payload = result.body
     if (status >= 200 && status <= 299) {
@@ -192,11 +197,11 @@ async function confirmExists(
   route: CompiledRoute,
   exists: CompiledCall,
   request: RouteRequest,
-  options: PipelineOptions & { onUpstream: (status: string, seconds: number, method: string) => void; onMappingError: (route: CompiledRoute, err: Error) => void },
+  options: PipelineOptions & { onUpstream: (status: string, seconds: number, method: string) => void; onMappingError: (route: CompiledRoute, err: Error) => void; trace: Trace | undefined },
 ): Promise<void> {
   const check: CompiledRoute = { ...route, calls: [exists], response: () => undefined, status: () => 200 }
   try {
-    await executeRoute(check, request, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError: options.onMappingError, onUpstream: options.onUpstream })
+    await executeRoute(check, request, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError: options.onMappingError, onUpstream: options.onUpstream, trace: options.trace })
   } catch (err) {
     if (err instanceof GatewayError && err.spec.status >= 400 && err.spec.status < 500) throw err
   }

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici'
 import { ERRORS, GatewayError } from '../errors.js'
 import { isTimeout } from '../http.js'
 import type { Signer } from '../signing/index.js'
+import { injectTraceparent, SpanKind, startSpan, type Trace } from '../tracing.js'
 import { retryable, signedHeaders } from './sign.js'
 
 /**
@@ -17,6 +18,8 @@ export interface OutboundCall {
   target: string
   headers: Record<string, string>
   body: Buffer | undefined
+  /** The outbound request's span: each attempt is a child of it, and carries its traceparent to Fireblocks. */
+  trace?: Trace | undefined
 }
 
 export interface Forwarder {
@@ -42,14 +45,20 @@ export async function forwardSigned(forwarder: Forwarder, call: OutboundCall): P
   for (let attempt = 0; ; attempt++) {
     const last = attempt === attempts - 1
     const headers = { ...call.headers, ...signedHeaders(signer, apiKey, call.method, signedEndpoint, call.body) }
+    const span = startSpan(call.trace, `fireblocks ${call.method}`, SpanKind.CLIENT)
+    span?.span.setAttributes({ 'http.request.method': call.method, 'url.path': prefix + call.target.split('?')[0], 'http.request.resend_count': attempt })
+    injectTraceparent(span?.trace, headers)
     const started = performance.now()
     const seconds = () => (performance.now() - started) / 1000
     try {
       const res = await pool.request({ method: call.method as 'GET', path: prefix + call.target, headers, body: call.body?.length ? call.body : null, signal: AbortSignal.timeout(timeoutMs) })
+      span?.span.setAttribute('http.response.status_code', res.statusCode)
+      span?.end()
       onAttempt?.({ status: String(res.statusCode), retry: attempt, seconds: seconds() })
       if (!RETRY_STATUSES.has(res.statusCode) || last) return res
       await res.body.dump()
     } catch (err) {
+      span?.end(err)
       const timedOut = isTimeout(err)
       onAttempt?.({ status: timedOut ? 'timeout' : 'error', retry: attempt, seconds: seconds(), error: err as Error })
       if (last) throw new GatewayError(timedOut ? ERRORS.outboundTimeout : ERRORS.outboundUnavailable, {}, { cause: err })

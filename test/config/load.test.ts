@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config/load.js'
 import { ConfigError, formatProblem } from '../../src/config/problems.js'
 import { tempDir } from '../helpers/temp.js'
+import { makeAuthority } from '../helpers/tls.js'
 
 function write(files: Record<string, string>): string {
   const dir = tempDir('nlgw-config-')
@@ -138,10 +139,10 @@ t.test('auth.nonceTtl is a minimum retention; outbound listeners off loopback ne
     'gateway.yaml:10:3: outbound: missing required key "allow"',
   ], 'the allow-list is required: nothing is forwarded by default')
   t.same(problems(outbound('  host: 0.0.0.0\n  allow: ["GET /collateral/**"]\n'), { NL_SECRET: 's' }), [
-    'gateway.yaml:14:9: outbound.host: listening on 0.0.0.0 needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)',
+    'gateway.yaml:14:9: outbound.host: listening on 0.0.0.0 needs outbound.token (a bearer token the backend sends) or outbound.tls.requestClientCert (a client certificate); without either, keep the listener on loopback (127.0.0.1, ::1)',
   ])
   t.same(problems(outbound('  allow: ["GET /collateral/**"]\n'), { NL_SECRET: 's', OUTBOUND_HOST: '10.0.0.5' }).map((p) => p.replace(/:\d+:\d+:/, ':')), [
-    'gateway.yaml: outbound.host: listening on 10.0.0.5 needs outbound.token (a bearer token the backend sends); without one, keep the listener on loopback (127.0.0.1, ::1)',
+    'gateway.yaml: outbound.host: listening on 10.0.0.5 needs outbound.token (a bearer token the backend sends) or outbound.tls.requestClientCert (a client certificate); without either, keep the listener on loopback (127.0.0.1, ::1)',
   ], 'OUTBOUND_HOST is checked the same way')
   t.same(problems(outbound('  host: 0.0.0.0\n  allow: ["GET /collateral/**"]\n  token: { env: TOKEN }\n'), { NL_SECRET: 's', TOKEN: 'short' }), [
     'gateway.yaml:16:10: outbound.token: the token must be at least 16 characters',
@@ -155,4 +156,50 @@ t.test('environment values are checked too; unreadable and non-YAML files are re
   t.same(problems(file, { NL_SECRET: 's', PORT: 'eighty' }), ['environment: PORT: "eighty" is not a port number'])
   t.match(problems(join(tmpdir(), 'no-such-dir', 'gateway.yaml'))[0], /gateway\.yaml: cannot read: ENOENT/)
   t.match(problems(write({ 'gateway.yaml': 'auth: [unclosed' }))[0], /^gateway\.yaml:1:7: this \[ is never closed: add the \] that ends it/)
+})
+
+t.test('edge settings: certificates read and checked where they are named, address lists, budgets, tracing', async (t) => {
+  const ca = makeAuthority()
+  const server = ca.issue('server', 'server')
+  const other = ca.issue('other', 'server')
+  const edge = (serverKeys: string, rest = '', credentials = creds) =>
+    write({
+      'gateway.yaml': valid.replace('server:\n  basePath: /v2\n', `server:\n  basePath: /v2\n${serverKeys}`) + rest,
+      'credentials.yaml': credentials,
+      'ca.crt': ca.cert,
+      'server.crt': server.cert,
+      'server.key': server.key,
+      'other.key': other.key,
+    })
+  const env = { NL_SECRET: 's' }
+
+  const loaded = loadConfig(
+    edge(
+      '  tls: { cert: server.crt, key: server.key, ca: ca.crt, requestClientCert: true }\n  allow: [203.0.113.0/24, "2001:db8::/32", 198.51.100.7]\n  trustedProxies: [10.0.0.0/8]\n',
+      'rateLimit:\n  perCredential: { max: 600, burst: 20 }\n  refusedPerAddress: { max: 30, window: 5m }\ntracing:\n  endpoint: http://127.0.0.1:4318/v1/traces\n',
+      creds + '    tlsSubject: { CN: fireblocks-nl }\n',
+    ),
+    env,
+  )
+  t.equal(loaded.server.tls?.cert, server.cert, 'the PEM text, read from the file')
+  t.equal(loaded.server.tls?.requestClientCert, true)
+  t.same(loaded.server.allow, ['203.0.113.0/24', '2001:db8::/32', '198.51.100.7'])
+  t.same(loaded.rateLimit, { perCredential: { max: 600, windowMs: 60_000, burst: 20 }, refusedPerAddress: { max: 30, windowMs: 300_000 } })
+  t.same(loaded.tracing, { endpoint: 'http://127.0.0.1:4318/v1/traces', sampleRatio: 1, serviceName: 'network-link-gateway', headers: {} })
+  t.same(loaded.auth.credentials.get('key-1')?.tlsSubject, { CN: 'fireblocks-nl' })
+
+  t.same(
+    problems(edge('  tls: { cert: server.crt, key: other.key, requestClientCert: true }\n  allow: [10.0.0.0/33, "::1/129"]\n'), env),
+    [
+      'gateway.yaml:3:63: server.tls.requestClientCert: mutual TLS needs ca: the CA client certificates must be signed by',
+      'gateway.yaml:3:8: server.tls: the certificate, key or CA cannot be used: error:05800074:x509 certificate routines::key values mismatch',
+      'gateway.yaml:4:11: server.allow[0]: "10.0.0.0/33" is not an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32',
+      'gateway.yaml:4:24: server.allow[1]: "::1/129" is not an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32',
+    ],
+  )
+  t.match(problems(edge('  tls: { cert: missing.crt, key: server.key }\n'), env), [/server\.tls\.cert: cannot read .*missing\.crt: ENOENT$/])
+  t.match(problems(edge('', '', creds + '    tlsSubject: { CN: fireblocks-nl }\n'), env), [/auth\.credentials\[0\]: credentials with tlsSubject need mutual TLS: server\.tls\.requestClientCert$/])
+  const plainUpstream = edge('')
+  writeFileSync(plainUpstream, valid.replace('  url: http://127.0.0.1:8010\n', '  url: http://127.0.0.1:8010\n  tls: { ca: ca.crt }\n'))
+  t.match(problems(plainUpstream, env), [/upstream\.tls: applies to an https:\/\/ upstream\.url only$/], 'TLS settings for a plain-HTTP backend are a mistake, not ignored')
 })

@@ -72,6 +72,13 @@ t.test('Kubernetes: every resource parses and every reference resolves', async (
   const [service] = byKind('Service') as [Json]
   t.same(service.spec.ports.map((p: Json) => p.targetPort), ['network-link'], 'the Service exposes the gateway only')
   t.ok(byKind('PodMonitor').length)
+  // The metrics port answers anyone who reaches it: the NetworkPolicy opens it to Prometheus only.
+  const [policy] = byKind('NetworkPolicy') as [Json]
+  t.same(policy.spec.podSelector.matchLabels, pod.metadata.labels, 'the NetworkPolicy selects the pods')
+  const openTo = (port: string) => (policy.spec.ingress as Json[]).filter((rule) => (rule.ports as Json[]).some((p) => p.port === port))
+  t.same(openTo('network-link').map((rule) => rule.from), [undefined], 'the Network Link port is open to the load balancer')
+  t.same(openTo('metrics').map((rule) => rule.from.length), [1], 'the metrics port is open to one selected source only')
+  for (const port of ['network-link', 'metrics']) t.ok(ports.has(port), `the policy's port ${port} is the container's`)
 
   // Scaling: the autoscaler drives this Deployment, above what the disruption budget keeps.
   const [hpa] = byKind('HorizontalPodAutoscaler') as [Json]

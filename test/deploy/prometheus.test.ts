@@ -173,7 +173,7 @@ t.test('every dashboard and alert expression returns data from a real Prometheus
   }
   const loaded = (await (await request(`${api}/rules`)).body.json()) as { data: { groups: Array<{ rules: Array<{ health: string }> }> } }
   const health = loaded.data.groups.flatMap((g) => g.rules.map((r) => r.health))
-  t.same(health, Array(6).fill('ok'), 'Prometheus loaded and evaluates all six alert rules')
+  t.same(health, Array(7).fill('ok'), 'Prometheus loaded and evaluates all seven alert rules')
 })
 
 /**

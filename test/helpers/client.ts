@@ -1,5 +1,5 @@
 import { createHmac, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto'
-import { getGlobalDispatcher } from 'undici'
+import { getGlobalDispatcher, type Dispatcher } from 'undici'
 import type { Signer } from '../../src/signing/index.js'
 
 /**
@@ -24,6 +24,8 @@ export interface SendOptions {
   /** Override or drop (undefined) any header after signing. */
   headers?: Record<string, string | undefined>
   basePath?: string
+  /** Another client than the global one: a TLS client certificate, another local address. */
+  dispatcher?: Dispatcher
 }
 
 export function signature(key: ClientKey, message: Buffer): string {
@@ -50,7 +52,7 @@ export async function send(baseUrl: string, options: SendOptions) {
     else headers[name] = value
   }
   // The dispatcher sends `path` verbatim; undici's request(url) would normalise it.
-  const res = await getGlobalDispatcher().request({ origin: baseUrl, path: options.path, method: method as 'GET', headers, body: options.body === undefined ? null : body })
+  const res = await (options.dispatcher ?? getGlobalDispatcher()).request({ origin: baseUrl, path: options.path, method: method as 'GET', headers, body: options.body === undefined ? null : body })
   const text = await res.body.text()
   let json: unknown
   try {

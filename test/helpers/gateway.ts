@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { LoggerOptions } from 'pino'
 import { stringify } from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
 import { createGateway, type Gateway } from '../../plugins/gateway.js'
@@ -37,19 +38,23 @@ export interface GatewaySetup {
   files?: Record<string, string>
   /** Share a metrics registry with another gateway. */
   metrics?: GatewayMetrics
+  /** Where to listen: `::` takes IPv4 (as ::ffff:a.b.c.d) and IPv6 clients. */
+  host?: string
+  /** Pino options (e.g. a stream to read the access log from); no logging by default. */
+  logger?: LoggerOptions
 }
 
-export async function startGateway({ config, credentials = [], env = {}, files = {}, metrics }: GatewaySetup): Promise<TestGateway> {
+export async function startGateway({ config, credentials = [], env = {}, files = {}, metrics, host = '127.0.0.1', logger }: GatewaySetup): Promise<TestGateway> {
   const dir = tempDir('nlgw-gw-')
   writeFileSync(join(dir, 'credentials.yaml'), stringify({ credentials }))
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
   const file = join(dir, 'gateway.yaml')
   writeFileSync(file, stringify({ server: { host: '127.0.0.1', port: 0, basePath: '/v2' }, ...config }))
-  const gateway = await createGateway(loadConfig(file, { ...env }), { logger: false, ...(metrics ? { metrics } : {}) })
+  const gateway = await createGateway(loadConfig(file, { ...env }), { logger: logger ?? false, ...(metrics ? { metrics } : {}) })
   if (gateway.redis) await redisReady(gateway.redis, 5000)
-  await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+  await gateway.app.listen({ host, port: 0 })
   const { port } = gateway.app.server.address() as { port: number }
-  return { ...gateway, url: `http://127.0.0.1:${port}`, dir, env }
+  return { ...gateway, url: `${gateway.config.server.tls ? 'https' : 'http'}://127.0.0.1:${port}`, dir, env }
 }
 
 /** The HMAC gateway of `hmac` with one mapping file, in front of `upstream`, closed when the test ends. */

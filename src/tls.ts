@@ -1,0 +1,100 @@
+import type { ConnectionOptions, PeerCertificate, TlsOptions, TLSSocket } from 'node:tls'
+import { buildConnector } from 'undici'
+
+/**
+ * TLS for the gateway's listeners and for its calls to the backend and to
+ * Fireblocks. Certificates and keys are PEM text read by the config loader;
+ * the live objects (secure contexts, connectors) are made here, so that a
+ * reload can swap them without touching a connection already open.
+ */
+
+/** TLS 1.0 and 1.1 are deprecated (RFC 8996); said explicitly so a `--tls-min-v1.0` flag cannot lower it. */
+export const MIN_TLS_VERSION = 'TLSv1.2'
+
+export interface ListenerTls {
+  cert: string
+  key: string
+  /** The CA client certificates must chain to (mutual TLS). */
+  ca?: string
+  /** Refuse a connection without a client certificate signed by `ca`. */
+  requestClientCert: boolean
+}
+
+export interface ClientTls {
+  /** A private CA to trust (instead of the public ones). */
+  ca?: string
+  /** A client certificate and its key, for a server that requires mutual TLS. */
+  cert?: string
+  key?: string
+}
+
+/** The secure context of a listener: what `server.setSecureContext` replaces on reload. */
+export function secureContextOptions(tls: ListenerTls): TlsOptions {
+  return { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), minVersion: MIN_TLS_VERSION }
+}
+
+/** A listener's TLS options: its secure context and, for mutual TLS, a verified client certificate required. */
+export function listenerTlsOptions(tls: ListenerTls): TlsOptions {
+  return { ...secureContextOptions(tls), requestCert: tls.requestClientCert, rejectUnauthorized: tls.requestClientCert }
+}
+
+export function clientTlsOptions(tls: ClientTls | undefined): ConnectionOptions {
+  return { minVersion: MIN_TLS_VERSION, ...(tls?.ca !== undefined ? { ca: tls.ca } : {}), ...(tls?.cert !== undefined ? { cert: tls.cert } : {}), ...(tls?.key !== undefined ? { key: tls.key } : {}) }
+}
+
+/**
+ * An undici connector whose TLS options a reload can replace: connections
+ * opened afterwards present the new client certificate and trust the new CA;
+ * open ones finish with what they have.
+ */
+export class ReloadableConnector {
+  private current: buildConnector.connector
+
+  constructor(
+    private readonly timeoutMs: number,
+    tls: ClientTls | undefined,
+  ) {
+    this.current = this.build(tls)
+  }
+
+  readonly connect: buildConnector.connector = (options, callback) => this.current(options, callback)
+
+  update(tls: ClientTls | undefined): void {
+    this.current = this.build(tls)
+  }
+
+  private build(tls: ClientTls | undefined): buildConnector.connector {
+    return buildConnector({ timeout: this.timeoutMs, ...clientTlsOptions(tls) } as buildConnector.BuildOptions)
+  }
+}
+
+/** A client certificate's subject, as Node reads it (`CN`, `O`, … → value, or values when repeated). */
+export type CertificateSubject = Readonly<Record<string, string | string[] | undefined>>
+
+/** Every attribute the credential names is on the presented certificate's subject, with that value. */
+export function subjectMatches(required: Readonly<Record<string, string>>, presented: CertificateSubject | undefined): boolean {
+  if (!presented) return false
+  return Object.entries(required).every(([attribute, value]) => {
+    const actual = presented[attribute]
+    return Array.isArray(actual) ? actual.includes(value) : actual === value
+  })
+}
+
+/**
+ * `getPeerCertificate()` builds a new object on every call (30 µs measured),
+ * and a connection's certificate never changes (renegotiation is refused:
+ * `refuseRenegotiation`), so the subject is read once per connection.
+ */
+const subjects = new WeakMap<object, CertificateSubject | undefined>()
+
+/** The subject of a verified client certificate, or undefined on a plain or unverified connection. */
+export function verifiedSubject(socket: { authorized?: boolean; getPeerCertificate?: () => PeerCertificate }): CertificateSubject | undefined {
+  if (socket.authorized !== true || !socket.getPeerCertificate) return undefined
+  if (!subjects.has(socket)) subjects.set(socket, socket.getPeerCertificate().subject as CertificateSubject | undefined)
+  return subjects.get(socket)
+}
+
+/** TLS 1.2 renegotiation would let a client present another certificate on an open connection (TLS 1.3 has none). */
+export function refuseRenegotiation(server: { on(event: 'secureConnection', listener: (socket: TLSSocket) => void): unknown }): void {
+  server.on('secureConnection', (socket) => socket.disableRenegotiation())
+}

@@ -1,0 +1,229 @@
+import t, { type Test } from 'tap'
+import { writeFileSync } from 'node:fs'
+import { X509Certificate } from 'node:crypto'
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls'
+import { Agent } from 'undici'
+import { Backend } from '../helpers/backend.js'
+import { send } from '../helpers/client.js'
+import { request } from 'undici'
+import { hmac, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { makeAuthority, type Pem } from '../helpers/tls.js'
+
+const ca = makeAuthority('gateway-ca')
+const server = ca.issue('server', 'server')
+const clients = makeAuthority('clients-ca')
+const fireblocks = clients.issue('fireblocks', 'client', '/O=Fireblocks/CN=fireblocks-nl')
+const impostor = clients.issue('impostor', 'client', '/O=Fireblocks/CN=someone-else')
+const stranger = makeAuthority('stranger-ca').issue('stranger', 'client', '/O=Fireblocks/CN=fireblocks-nl')
+
+const mapping = 'routes:\n  - route: GET /capabilities\n    upstream: { get: /caps }\n    response: { version: "1", components: {} }\n'
+
+async function tlsGateway(t: Test, requestClientCert: boolean, credentials: unknown[] = hmac.credentials, certificate: Pem = server): Promise<{ gateway: TestGateway; backend: Backend }> {
+  const backend = await Backend.start()
+  const gateway = await startGateway({
+    config: {
+      server: { host: '127.0.0.1', port: 0, basePath: '/v2', tls: { cert: certificate.certFile, key: certificate.keyFile, ca: clients.certFile, requestClientCert } },
+      auth: hmac.auth,
+      upstream: { url: backend.url },
+      mappings: ['mappings.yaml'],
+    },
+    credentials,
+    env: hmac.env,
+    files: { 'mappings.yaml': mapping },
+  })
+  t.teardown(async () => {
+    await gateway.close()
+    await backend.close()
+  })
+  return { gateway, backend }
+}
+
+const agent = (options: ConnectionOptions = {}) => new Agent({ connect: { ca: ca.cert, ...options } })
+const capabilities = (gateway: TestGateway, dispatcher: Agent) => send(gateway.url, { path: '/v2/capabilities', key: hmac.key, dispatcher })
+
+/**
+ * A bare TLS connection that sends one HTTP request: the negotiated protocol and the certificate
+ * served once an answer comes back, or the error that ended it (TLS 1.3 reports a refused client
+ * certificate only after the handshake, so success is an answer, not a handshake).
+ */
+function handshake(url: string, options: ConnectionOptions): Promise<{ protocol?: string | null; error?: string; certificate?: string }> {
+  const { port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket: TLSSocket = connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ca: ca.cert, ...options })
+    socket.once('secureConnect', () => socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'))
+    socket.once('data', () => {
+      resolve({ protocol: socket.getProtocol(), certificate: socket.getPeerX509Certificate()?.fingerprint256 })
+      socket.destroy()
+    })
+    socket.once('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }))
+    socket.once('close', () => resolve({ error: 'closed without an answer' }))
+  })
+}
+
+t.test('HTTPS: a signed request over TLS 1.2 and 1.3; TLS 1.1 and plain HTTP refused', async (t) => {
+  const { gateway, backend } = await tlsGateway(t, false)
+  t.equal(new URL(gateway.url).protocol, 'https:')
+  const res = await capabilities(gateway, agent())
+  t.equal(res.status, 200, res.text)
+  t.equal(backend.requests.length, 1)
+
+  t.equal((await handshake(gateway.url, { maxVersion: 'TLSv1.2' })).protocol, 'TLSv1.2')
+  t.equal((await handshake(gateway.url, {})).protocol, 'TLSv1.3')
+  // OpenSSL 3 offers TLS 1.1 only at security level 0; the gateway refuses it whatever the ciphers.
+  const old = await handshake(gateway.url, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' })
+  t.equal(old.protocol, undefined, 'no TLS 1.1 session')
+  t.match(old.error, /ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|ERR_SSL_UNSUPPORTED_PROTOCOL|ECONNRESET/, `refused: ${old.error}`)
+
+  const plain = await send(gateway.url.replace('https:', 'http:'), { path: '/v2/capabilities', key: hmac.key }).catch((err: Error) => err)
+  t.ok(plain instanceof Error, 'plain HTTP gets no answer')
+  t.equal(backend.requests.length, 1, 'nothing else reached the backend')
+})
+
+t.test('mutual TLS: a certificate from the clients CA is required', async (t) => {
+  const { gateway, backend } = await tlsGateway(t, true)
+  const withCertificate = await capabilities(gateway, agent({ cert: fireblocks.cert, key: fireblocks.key }))
+  t.equal(withCertificate.status, 200)
+
+  for (const [what, options] of [
+    ['no client certificate', {}],
+    ['a certificate from another CA', { cert: stranger.cert, key: stranger.key }],
+  ] as const) {
+    const res = await capabilities(gateway, agent(options)).catch((err: Error & { code?: string }) => err)
+    t.ok(res instanceof Error, `${what}: refused in the handshake (${(res as Error & { code?: string }).code ?? (res as Error).message})`)
+    const bare = await handshake(gateway.url, options)
+    t.ok(bare.error, `${what}: the handshake fails (${bare.error})`)
+  }
+  t.equal(backend.requests.length, 1)
+})
+
+t.test('a credential bound to a certificate subject is refused with any other certificate', async (t) => {
+  const bound = [{ id: 'fb', apiKey: 'test-key', secret: { env: 'S' }, subject: 'u', tlsSubject: { CN: 'fireblocks-nl', O: 'Fireblocks' } }]
+  const { gateway, backend } = await tlsGateway(t, true, bound)
+  const ok = await capabilities(gateway, agent({ cert: fireblocks.cert, key: fireblocks.key }))
+  t.equal(ok.status, 200)
+  const other = await capabilities(gateway, agent({ cert: impostor.cert, key: impostor.key }))
+  t.equal(other.status, 401)
+  t.same(other.json, { message: 'API key not bound to this client certificate', errorType: 'unauthorized', propertyName: 'X-FBAPI-KEY', requestPart: 'headers' })
+  t.equal(backend.requests.length, 1, 'the impostor reached nothing')
+  // The subject is read once per connection: a TLS 1.2 client may not swap certificates on an open one.
+  const { port } = new URL(gateway.url)
+  const afterRenegotiation = await new Promise<string>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ca: ca.cert, cert: fireblocks.cert, key: fireblocks.key, maxVersion: 'TLSv1.2' })
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+    socket.once('error', () => {})
+    socket.once('close', () => resolve(answer.split('\r\n')[0] ?? ''))
+    socket.once('secureConnect', () => socket.renegotiate({}, () => socket.end('GET /v2/capabilities HTTP/1.1\r\nHost: localhost\r\n\r\n')))
+  })
+  t.equal(afterRenegotiation, 'HTTP/1.1 400 Bad Request', 'refused, and the connection closed: no request runs after it')
+  const metric = await gateway.metrics.registry.getSingleMetric('nlgw_auth_refusals_total')?.get()
+  t.equal(metric?.values.find((v) => v.labels.reason === 'tls_subject')?.value, 1)
+})
+
+t.test('a reload serves a rotated certificate to new connections; open ones carry on', async (t) => {
+  const current = ca.issue('server-current', 'server')
+  const { gateway } = await tlsGateway(t, false, hmac.credentials, current)
+  const kept = agent()
+  t.equal((await capabilities(gateway, kept)).status, 200)
+  const before = await handshake(gateway.url, {})
+  t.equal(before.certificate, new X509Certificate(current.cert).fingerprint256)
+
+  const rotated = ca.issue('server-next', 'server')
+  writeFileSync(current.certFile, rotated.cert)
+  writeFileSync(current.keyFile, rotated.key)
+  const result = gateway.reload(gateway.env)
+  t.ok(result.ok)
+  t.same(result.ok && result.restartNeeded, [], 'a new certificate needs no restart')
+
+  t.equal((await handshake(gateway.url, {})).certificate, new X509Certificate(rotated.cert).fingerprint256, 'new handshakes get the new certificate')
+  t.equal((await capabilities(gateway, kept)).status, 200, 'the connection opened before the reload still serves')
+})
+
+t.test('the backend over HTTPS: a private CA, and the gateway client certificate it requires', async (t) => {
+  const backendCa = makeAuthority('backend-ca')
+  const gatewayClients = makeAuthority('gateway-clients-ca')
+  const identity = gatewayClients.issue('gateway', 'client')
+  const tlsBackend = await Backend.start(undefined, { ...backendCa.issue('backend', 'server'), ca: gatewayClients.cert, requestCert: true, rejectUnauthorized: true })
+  const start = (tls: Record<string, string>) =>
+    startGateway({
+      config: { auth: hmac.auth, upstream: { url: tlsBackend.url, tls, passthrough: '/nl' }, mappings: ['mappings.yaml'] },
+      credentials: hmac.credentials,
+      env: hmac.env,
+      files: { 'mappings.yaml': mapping },
+    })
+  const gateway = await start({ ca: backendCa.certFile, cert: identity.certFile, key: identity.keyFile })
+  const anonymous = await start({ ca: backendCa.certFile })
+  t.teardown(async () => {
+    await gateway.close()
+    await anonymous.close()
+    await tlsBackend.close()
+  })
+  t.match(tlsBackend.url, /^https:/)
+  t.equal((await send(gateway.url, { path: '/v2/capabilities', key: hmac.key })).status, 200, 'mapped call')
+  t.equal((await send(gateway.url, { path: '/v2/accounts', key: hmac.key })).status, 200, 'passthrough')
+  t.same(
+    tlsBackend.requests.map((r) => [r.url, r.clientCN]),
+    [
+      ['/caps', 'gateway'],
+      ['/nl/accounts', 'gateway'],
+    ],
+    'both presented the gateway certificate',
+  )
+  const refused = await send(anonymous.url, { path: '/v2/capabilities', key: hmac.key })
+  t.equal(refused.status, 502, 'without the client certificate the backend refuses the handshake')
+  t.equal(refused.json.message, 'Backend unavailable')
+  t.equal(tlsBackend.requests.length, 2)
+})
+
+t.test('outbound: the backend authenticates with its certificate; Fireblocks is called over HTTPS with the gateway certificate', async (t) => {
+  const fireblocksCa = makeAuthority('fireblocks-ca')
+  const gatewayClients = makeAuthority('fb-clients-ca')
+  const exchangeClients = makeAuthority('exchange-backends-ca')
+  const backendIdentity = exchangeClients.issue('exchange-backend', 'client')
+  const gatewayIdentity = gatewayClients.issue('gateway-outbound', 'client')
+  const fireblocksApi = await Backend.start(() => ({ status: 201, body: { id: 'settlement-1' } }), {
+    ...fireblocksCa.issue('fireblocks-api', 'server'),
+    ca: gatewayClients.cert,
+    requestCert: true,
+    rejectUnauthorized: true,
+  })
+  const listener = ca.issue('outbound-listener', 'server')
+  const gateway = await startGateway({
+    config: {
+      auth: hmac.auth,
+      upstream: { url: 'http://127.0.0.1:9' },
+      outbound: {
+        // Off loopback without a token: the client certificate is what authenticates the backend.
+        host: '0.0.0.0',
+        target: `${fireblocksApi.url}/v1`,
+        apiKey: 'exchange-key',
+        scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' },
+        key: { env: 'S' },
+        allow: ['POST /collateral/settlements'],
+        tls: { cert: listener.certFile, key: listener.keyFile, ca: exchangeClients.certFile, requestClientCert: true },
+        targetTls: { ca: fireblocksCa.certFile, cert: gatewayIdentity.certFile, key: gatewayIdentity.keyFile },
+      },
+    },
+    credentials: hmac.credentials,
+    env: hmac.env,
+  })
+  await gateway.outbound?.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await gateway.close()
+    await fireblocksApi.close()
+  })
+  const outboundUrl = `https://127.0.0.1:${(gateway.outbound?.server.address() as { port: number }).port}/collateral/settlements`
+  const post = (dispatcher: Agent) => request(outboundUrl, { method: 'POST', body: '{"idempotencyKey":"k-1"}', headers: { 'content-type': 'application/json' }, dispatcher })
+
+  const res = await post(agent({ cert: backendIdentity.cert, key: backendIdentity.key }))
+  t.equal(res.statusCode, 201)
+  t.same(await res.body.json(), { id: 'settlement-1' })
+  t.equal(fireblocksApi.requests.length, 1)
+  t.equal(fireblocksApi.requests[0]?.url, '/v1/collateral/settlements')
+  t.equal(fireblocksApi.requests[0]?.clientCN, 'gateway-outbound', 'Fireblocks saw the gateway certificate')
+  t.ok(fireblocksApi.requests[0]?.headers['x-fbapi-signature'], 'and a signed request')
+
+  const anonymous = await post(agent()).catch((err: Error) => err)
+  t.ok(anonymous instanceof Error, 'a backend without a certificate is refused in the handshake')
+  t.equal(fireblocksApi.requests.length, 1, 'and nothing is signed for it')
+})
