@@ -12,6 +12,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { Pool } from 'undici'
+import { balancesOf, type Wallet } from './balances-by-hand.js'
 
 const SECRET = process.env.SECRET as string
 const SUBJECT = process.env.SUBJECT as string
@@ -19,33 +20,6 @@ const WINDOW_MS = 60_000
 const redis = new Redis(process.env.REDIS_URL as string, { enableAutoPipelining: true, maxRetriesPerRequest: 0 })
 const backend = new Pool(process.env.UPSTREAM as string, { connections: 64 })
 const app = Fastify({ logger: { level: 'info' } })
-
-interface Wallet {
-  wallet_id: string
-  asset: { type: string; currency: string; network?: string; token_id?: string; testnet?: boolean }
-  available_minor: number
-  held_minor: number
-  credit_minor?: number
-  decimals: number
-}
-
-const BLOCKCHAINS: Record<string, string> = { BITCOIN: 'Bitcoin', ETHEREUM: 'Ethereum', POLYGON: 'Polygon PoS', SOLANA: 'Solana', STELLAR: 'Stellar', TRON: 'TRON', ALGORAND: 'Algorand' }
-
-/** Integer minor units → a decimal string without float arithmetic (1234, 2 → "12.34"). */
-function decimal(minor: number | undefined, scale: number): string | undefined {
-  if (minor === undefined) return undefined
-  const negative = minor < 0
-  const digits = String(Math.abs(minor)).padStart(scale + 1, '0')
-  const whole = digits.slice(0, digits.length - scale)
-  const fraction = digits.slice(digits.length - scale).replace(/0+$/, '')
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`
-}
-
-function asset(a: Wallet['asset']) {
-  if (a.type === 'FIAT') return { nationalCurrencyCode: a.currency, testAsset: a.testnet }
-  if (a.type === 'TOKEN') return { assetId: a.token_id, testAsset: a.testnet }
-  return { blockchain: BLOCKCHAINS[a.network ?? ''], cryptocurrencySymbol: a.currency, testAsset: a.testnet }
-}
 
 function refuse(status: number, message: string) {
   return { status, body: { message, errorType: status === 401 ? 'unauthorized' : 'schema-error' } }
@@ -75,15 +49,7 @@ app.get<{ Params: { accountId: string }; Querystring: { limit?: string } }>('/v2
   const answer = (await res.body.json()) as { wallets: Wallet[] }
   if (res.statusCode !== 200) return reply.code(502).send({ message: 'Backend error', errorType: 'internal-error' })
   const limit = Math.min(200, Math.max(1, Number(request.query.limit ?? 10)))
-  return {
-    balances: answer.wallets.slice(0, limit).map((w) => ({
-      id: w.wallet_id,
-      asset: asset(w.asset),
-      availableAmount: decimal(w.available_minor, w.decimals),
-      lockedAmount: decimal(w.held_minor, w.decimals),
-      creditAmount: decimal(w.credit_minor, w.decimals),
-    })),
-  }
+  return balancesOf(answer, limit)
 })
 
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) })
