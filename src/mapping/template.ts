@@ -242,9 +242,13 @@ function asName(node: Record<string, unknown>, path: Path, ctx: CompileContext):
   return as
 }
 
-/** Runs `body` with `name` (and `index`) bound to each element in turn, restoring the scope after. */
-function iterate(list: Evaluate, name: string, at: string, visit: (scope: Scope, element: unknown, index: number) => boolean): (scope: Scope) => void {
-  return (scope) => {
+/**
+ * Runs `visit` with `name` (and `index`) bound to each element in turn until it returns false,
+ * restoring the scope after. Built once per template; what one evaluation collects travels in
+ * `into`, so evaluating allocates no closures.
+ */
+function iterate<T>(list: Evaluate, name: string, at: string, visit: (scope: Scope, element: unknown, into: T) => boolean): (scope: Scope, into: T) => void {
+  return (scope, into) => {
     const items = list(scope)
     if (items === undefined || items === null) return
     if (!Array.isArray(items)) throw new MappingError(at, `expected a list, got ${describe(items)}`)
@@ -254,7 +258,7 @@ function iterate(list: Evaluate, name: string, at: string, visit: (scope: Scope,
       for (let i = 0; i < items.length; i++) {
         scope[name] = items[i]
         scope.index = i
-        if (!visit(scope, items[i], i)) break
+        if (!visit(scope, items[i], into)) break
       }
     } finally {
       scope[name] = savedItem
@@ -278,15 +282,16 @@ const OPERATORS: Record<string, OperatorSpec> = {
       const inner = within(ctx, name, 'index')
       const where = node.$where === undefined ? undefined : compileTemplate(node.$where, [...path, '$where'], inner)
       const item = node.$value !== undefined ? compileTemplate(node.$value, [...path, '$value'], inner) : objectOf(compileFields(node, path, inner, (k) => k.startsWith('$')))
+      const collect = iterate<unknown[]>(list, name, at, (s, _element, out) => {
+        if (where === undefined || truthy(where(s))) {
+          const v = item(s)
+          if (present(v)) out.push(v)
+        }
+        return true
+      })
       return (scope) => {
         const out: unknown[] = []
-        iterate(list, name, at, (s) => {
-          if (where === undefined || truthy(where(s))) {
-            const v = item(s)
-            if (present(v)) out.push(v)
-          }
-          return true
-        })(scope)
+        collect(scope, out)
         return out
       }
     },
@@ -300,14 +305,15 @@ const OPERATORS: Record<string, OperatorSpec> = {
       const list = compileTemplate(node.$find, [...path, '$find'], ctx)
       if (node.$where === undefined) return problem(ctx, path, '$find needs $where')
       const where = compileTemplate(node.$where, [...path, '$where'], within(ctx, name, 'index'))
+      const search = iterate<{ found?: unknown }>(list, name, at, (s, element, result) => {
+        if (!truthy(where(s))) return true
+        result.found = element
+        return false
+      })
       return (scope) => {
-        let found: unknown
-        iterate(list, name, at, (s, element) => {
-          if (!truthy(where(s))) return true
-          found = element
-          return false
-        })(scope)
-        return found
+        const result: { found?: unknown } = {}
+        search(scope, result)
+        return result.found
       }
     },
   },
@@ -353,15 +359,22 @@ const OPERATORS: Record<string, OperatorSpec> = {
         }
       }
       const inner = compileTemplate(node.in, [...path, 'in'], within(ctx, ...names))
+      // Loops, not map/every/forEach: this runs once per list element in most mappings.
       return (scope) => {
-        const bound = values.map((value) => value(scope))
-        if (!bound.every(present)) return undefined
-        const saved = names.map((name) => scope[name])
+        const bound = new Array<unknown>(names.length)
+        for (let i = 0; i < names.length; i++) {
+          bound[i] = (values[i] as Evaluate)(scope)
+          if (!present(bound[i])) return undefined
+        }
+        const saved = new Array<unknown>(names.length)
         try {
-          names.forEach((name, i) => (scope[name] = bound[i]))
+          for (let i = 0; i < names.length; i++) {
+            saved[i] = scope[names[i] as string]
+            scope[names[i] as string] = bound[i]
+          }
           return inner(scope)
         } finally {
-          names.forEach((name, i) => (scope[name] = saved[i]))
+          for (let i = 0; i < names.length; i++) scope[names[i] as string] = saved[i]
         }
       }
     },
@@ -421,7 +434,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
       return (scope) => {
         const v = value(scope)
         if (v === undefined || v === null) return undefined
-        return money(at, () => toDecimalString(v, Number(scale(scope))))
+        return money(at, toDecimalString, v, Number(scale(scope)))
       }
     },
   },
@@ -438,7 +451,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
       return (scope) => {
         const v = value(scope)
         if (v === undefined || v === null) return undefined
-        const minor = money(at, () => toMinorUnits(v, Number(scale(scope))))
+        const minor = money(at, toMinorUnits, v, Number(scale(scope)))
         return asString ? minor.toString() : new RawNumber(minor.toString())
       }
     },
@@ -452,7 +465,7 @@ const OPERATORS: Record<string, OperatorSpec> = {
       return (scope) => {
         const v = value(scope)
         if (v === undefined || v === null) return undefined
-        return new RawNumber(money(at, () => toDecimalString(v)))
+        return new RawNumber(money(at, toDecimalString, v, 0))
       }
     },
   },
@@ -638,9 +651,10 @@ function constantShape(value: unknown, path: Path): Shape {
 }
 
 
-function money<T>(at: string, convert: () => T): T {
+/** A conversion whose DecimalError is this template's MappingError; no closure per call. */
+function money<T>(at: string, convert: (value: unknown, scale: number) => T, value: unknown, scale: number): T {
   try {
-    return convert()
+    return convert(value, scale)
   } catch (err) {
     if (err instanceof DecimalError) throw new MappingError(at, err.message)
     throw err
