@@ -1,4 +1,4 @@
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { isTimeout } from './http.js'
 import { ReloadableConnector, type ClientTls } from './tls.js'
 
@@ -67,26 +67,13 @@ export class Upstream implements UpstreamClient {
   }
 
   async request({ method, path, headers, body, timeoutMs }: UpstreamRequest): Promise<UpstreamResponse> {
-    // One deadline for the whole exchange; undici's own header/body timeouts tick too coarsely for
-    // sub-second limits. Not AbortSignal.timeout: its timer lives out the full timeout after the
-    // request is done, so under load every request left garbage for the old generation.
-    const deadline = new AbortController()
-    const timer = setTimeout(() => deadline.abort(new DOMException('upstream deadline', 'TimeoutError')), timeoutMs)
+    const exchange = new Exchange(this.maxResponseBytes)
+    // One deadline for the whole exchange, queueing for a busy pool included; undici's own
+    // header/body timeouts tick too coarsely for sub-second limits.
+    const timer = setTimeout(() => exchange.expire(new DOMException('upstream deadline', 'TimeoutError')), timeoutMs)
     try {
-      // undici acts on an abort only once a queued request reaches a connection: a request
-      // waiting for a busy pool would outlive its deadline, so the deadline also ends the wait.
-      const res = await Promise.race([this.pool.request({ method: method as 'GET', path, headers, body, signal: deadline.signal }), expiry(deadline.signal)])
-      const chunks: Buffer[] = []
-      let size = 0
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length
-        if (size > this.maxResponseBytes) {
-          res.body.destroy()
-          throw new UpstreamError('too-large', `upstream response over ${this.maxResponseBytes} bytes`)
-        }
-        chunks.push(chunk as Buffer)
-      }
-      return { status: res.statusCode, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) }
+      this.pool.dispatch({ method: method as 'GET', path, headers, body: body ?? null }, exchange)
+      return await exchange.answer
     } catch (err) {
       if (err instanceof UpstreamError) throw err
       if (isTimeout(err)) {
@@ -103,7 +90,69 @@ export class Upstream implements UpstreamClient {
   }
 }
 
-/** Rejects with the signal's reason once it aborts. */
-function expiry(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))
+/**
+ * One backend exchange read whole into memory, as undici's dispatch handler:
+ * no response stream, async iterator or AbortController per request (with
+ * `pool.request` and `for await` they cost 10 µs of a 250 µs request at load;
+ * bench/RESULTS.md). A deadline that passes while the request still waits for
+ * a connection settles it at once, and the request is dropped unsent when a
+ * connection takes it.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly answer: Promise<UpstreamResponse>
+  private resolve!: (response: UpstreamResponse) => void
+  private reject!: (reason: unknown) => void
+  private controller: Dispatcher.DispatchController | undefined
+  private expired: unknown
+  private settled = false
+  private status = 0
+  private headers: Record<string, string | string[] | undefined> = {}
+  private readonly chunks: Buffer[] = []
+  private size = 0
+
+  constructor(private readonly maxBytes: number) {
+    this.answer = new Promise((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+  }
+
+  expire(reason: unknown): void {
+    if (this.settled) return
+    this.expired = reason
+    this.controller?.abort(reason as Error)
+    this.fail(reason)
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.expired !== undefined) controller.abort(this.expired as Error)
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.status = statusCode
+    this.headers = headers
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length
+    if (this.size > this.maxBytes) controller.abort(new UpstreamError('too-large', `upstream response over ${this.maxBytes} bytes`))
+    else this.chunks.push(chunk)
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return
+    this.settled = true
+    this.resolve({ status: this.status, headers: this.headers, body: this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size) })
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err)
+  }
+
+  private fail(reason: unknown): void {
+    if (this.settled) return
+    this.settled = true
+    this.reject(reason)
+  }
 }
