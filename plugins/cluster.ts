@@ -34,7 +34,8 @@ export function answerPrimary(registry: Registry, readiness: Readiness): undefin
 }
 
 export async function runPrimary(config: GatewayConfig, watchFiles: (files: string[], onChange: () => void) => void): Promise<void> {
-  const log = pino(loggerOptions(config.logging))
+  const { stream, ...options } = loggerOptions(config.logging)
+  const log = stream ? pino(options, stream) : pino(options)
   const count = config.server.workers
   const workers = new Set<Worker>()
   let closing = false

@@ -190,7 +190,16 @@ export const configSchema = Section({
   idempotency: Section({ ttl: Duration('72h'), lock: Duration('2m'), maxEntries: Type.Integer({ minimum: 1, default: 20_000 }) }, { default: {} }),
   openapi: Optional(Section({ file: Optional(Type.String({ minLength: 1 })), responseValidation: OneOf(['off', 'report', 'enforce'] as const, { default: 'off' }) })),
   mappings: Type.Array(Type.String({ minLength: 1 }), { default: [], 'x-message': 'must be a list of mapping files or directories' }),
-  logging: Section({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }), pretty: Type.Boolean({ default: false }) }, { default: {} }),
+  logging: Section(
+    {
+      level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
+      pretty: Type.Boolean({ default: false }),
+      // Lines are written once this many bytes wait, or after a second: one write for dozens of requests.
+      // Below 16 KiB, the most sonic-boom (pino's stdout) writes at once.
+      buffer: Type.Integer({ minimum: 0, maximum: 16_383, default: 4096 }),
+    },
+    { default: {} },
+  ),
 })
 
 /** The config file as validation leaves it: every default filled in. */

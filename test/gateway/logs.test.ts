@@ -33,7 +33,7 @@ writeFileSync(
   }),
 )
 const gateway = await createGateway(loadConfig(join(dir, 'gateway.yaml'), { SECRET: 'THE-HMAC-SECRET' }), {
-  logger: { ...loggerOptions({ level: 'info', pretty: false }), stream } as LoggerOptions,
+  logger: { ...loggerOptions({ level: 'info', pretty: false, buffer: 0 }), stream } as LoggerOptions,
 })
 await gateway.app.listen({ host: '127.0.0.1', port: 0 })
 const url = `http://127.0.0.1:${(gateway.app.server.address() as { port: number }).port}`

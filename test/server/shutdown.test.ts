@@ -43,3 +43,24 @@ t.test('SIGTERM: requests in flight all complete, new ones are refused, Redis is
   t.equal(await clients(), 1, 'the Redis connection was closed')
   t.match(server.output(), /shut down cleanly/)
 })
+
+t.test('buffered access log: a quiet line is out within a second; lines still waiting are written at SIGTERM', async (t) => {
+  const backend = await Backend.start(() => ({ body: { ok: true } }))
+  t.teardown(() => backend.close())
+  const mappings = { 'mappings.yaml': 'routes:\n  - route: GET /accounts/{accountId}/balances\n    upstream: { get: /x }\n    response: { balances: [] }\n' }
+  const lines = (output: string) => output.split('\n').filter((l) => l.includes('"msg":"request"')).length
+  const project = (buffer?: number) => writeProject({ server: { basePath: '/v2' }, upstream: { url: backend.url }, mappings: ['mappings.yaml'], logging: { level: 'info', ...(buffer === undefined ? {} : { buffer }) } }, mappings)
+
+  const quiet = await startServer(project())
+  t.equal((await send(quiet.url, { path: '/v2/accounts/a/balances', key: hmac.key })).status, 200, quiet.output())
+  await until(() => lines(quiet.output()) === 1, { what: 'the access-log line, flushed by the timer', timeoutMs: 3000 })
+  quiet.child.kill('SIGTERM')
+  t.equal(await quiet.exited, 0)
+
+  // Five lines fill no buffer of 16,000 bytes: unless the timer has run meanwhile, only the exit writes them.
+  const held = await startServer(project(16_000))
+  for (let i = 0; i < 5; i++) t.equal((await send(held.url, { path: '/v2/accounts/a/balances', key: hmac.key })).status, 200)
+  held.child.kill('SIGTERM')
+  t.equal(await held.exited, 0)
+  t.equal(lines(held.output()), 5, 'every line waiting in the buffer was written on the way out')
+})
