@@ -63,27 +63,22 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
   if (tracing) traceRequests(app, () => rootTrace(tracing), (request) => request.route?.template.path ?? 'unmatched')
   const limits = config.rateLimit ? await registerRateLimits(app, { limits: config.rateLimit, redis, metrics }) : {}
   app.decorateRequest('upstreamSeconds', undefined)
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.route?.template.path ?? 'unmatched'
     const key = request.identified?.credential.id
     const status = reply.statusCode
+    const elapsed = reply.elapsedTime
     metrics.requests.inc({ route, method: request.method, status })
-    metrics.requestDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000)
+    metrics.requestDuration.observe({ route, method: request.method }, elapsed / 1000)
     if (request.refusal) metrics.countError(request.refusal, key)
     // The access log: one line per request; never a secret, a signature or an API key.
-    request.log.info(
-      {
-        method: request.method,
-        route,
-        status,
-        ms: round(reply.elapsedTime),
-        ...(request.upstreamSeconds !== undefined ? { upstreamMs: round(request.upstreamSeconds * 1000) } : {}),
-        ...(key ? { key } : {}),
-        ...(request.refusal ? { reason: request.refusal.reason } : {}),
-        ...(request.span ? { traceId: traceIdOf(request.span.trace) } : {}),
-      },
-      'request',
-    )
+    const line: AccessLine = { method: request.method, route, status, ms: round(elapsed) }
+    if (request.upstreamSeconds !== undefined) line.upstreamMs = round(request.upstreamSeconds * 1000)
+    if (key) line.key = key
+    if (request.refusal) line.reason = request.refusal.reason
+    if (request.span) line.traceId = traceIdOf(request.span.trace)
+    request.log.info(line, 'request')
+    done()
   })
   const passthroughPrefix = config.upstream.passthrough
   await app.register(async (networkLink) => {
@@ -122,3 +117,14 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
+
+interface AccessLine {
+  method: string
+  route: string
+  status: number
+  ms: number
+  upstreamMs?: number
+  key?: string
+  reason?: string
+  traceId?: string
+}
