@@ -117,14 +117,21 @@ export async function httpBench(seconds: number, { base }: { base: number }): Pr
   const mappings = join(new URL('../../', import.meta.url).pathname, 'config/demo/mappings')
   writeFileSync(join(dir, 'memory.yaml'), stringify(gatewayConfig({ upstream: backendUrl, mappings })))
   writeFileSync(join(dir, 'redis.yaml'), stringify(gatewayConfig({ upstream: backendUrl, mappings, redis: redisUrl })))
+  writeFileSync(join(dir, 'workers.yaml'), stringify(gatewayConfig({ upstream: backendUrl, mappings, redis: redisUrl, workers: 2 })))
   // 2,000,000 in-memory nonces need ~360 MB of heap, which the shipped 128 MB refuses at start-up.
   const memory = start('dist/plugins/server.js', { env: { NLGW_CONFIG: join(dir, 'memory.yaml'), PORT: String(port(5)), METRICS_PORT: String(port(6)) }, nodeOptions: '--max-old-space-size=768 --max-semi-space-size=8' })
   const withRedis = start('dist/plugins/server.js', { env: { NLGW_CONFIG: join(dir, 'redis.yaml'), PORT: String(port(7)), METRICS_PORT: String(port(8)) } })
+  const workers = start('dist/plugins/server.js', { env: { NLGW_CONFIG: join(dir, 'workers.yaml'), PORT: String(port(11)), METRICS_PORT: String(port(12)) } })
+  // Another build on the same config (BENCH_BASE_DIST=<its dist/>): before and after a change, in one run.
+  const baseDist = process.env.BENCH_BASE_DIST
+  const baseBuild = baseDist ? start(join(baseDist, 'plugins/server.js'), { env: { NLGW_CONFIG: join(dir, 'redis.yaml'), PORT: String(port(13)), METRICS_PORT: String(port(14)) } }) : undefined
   await Promise.all([
     until(`${backendUrl}/internal/v1/tokens`),
     until(`http://127.0.0.1:${port(2)}/v2/internal/v1/tokens`),
     until(`http://127.0.0.1:${port(6)}/readyz`),
     until(`http://127.0.0.1:${port(8)}/readyz`),
+    until(`http://127.0.0.1:${port(12)}/readyz`),
+    ...(baseBuild ? [until(`http://127.0.0.1:${port(14)}/readyz`)] : []),
     until(`http://127.0.0.1:${port(4)}/v2/accounts/x/balances`),
     ...(nginx ? [until(`http://127.0.0.1:${port(3)}/v2/internal/v1/tokens`)] : []),
   ])
@@ -146,7 +153,9 @@ export async function httpBench(seconds: number, { base }: { base: number }): Pr
     ...(nginx ? [{ name: 'nginx, 1 worker, keep-alive upstream', url: `http://127.0.0.1:${port(3)}`, proc: nginx, requests: plain(`/v2${BACKEND_BALANCES}`) }] : []),
     { name: 'bare @fastify/http-proxy', url: `http://127.0.0.1:${port(2)}`, proc: bare, requests: plain(`/v2${BACKEND_BALANCES}`) },
     { name: 'hand-written adapter (HMAC, Redis nonce, plain-JS mapping)', url: `http://127.0.0.1:${port(4)}`, proc: handwritten, requests: signed('hmac') },
+    ...(baseBuild ? [{ name: `gateway HMAC, Redis nonces: base build (${baseDist})`, url: `http://127.0.0.1:${port(13)}`, proc: baseBuild, requests: signed('hmac') }] : []),
     { name: 'gateway HMAC, Redis nonces', url: `http://127.0.0.1:${port(7)}`, proc: withRedis, requests: signed('hmac') },
+    { name: 'gateway HMAC, Redis nonces, 2 workers', url: `http://127.0.0.1:${port(11)}`, proc: workers, requests: signed('hmac') },
     { name: 'gateway HMAC, memory nonces', url: `http://127.0.0.1:${port(5)}`, proc: memory, requests: signed('hmac') },
     { name: 'gateway RSA-2048, memory nonces', url: `http://127.0.0.1:${port(5)}`, proc: memory, requests: signed('rsa') },
     { name: 'gateway ECDSA P-256, memory nonces', url: `http://127.0.0.1:${port(5)}`, proc: memory, requests: signed('p256') },
@@ -183,6 +192,10 @@ export async function httpBench(seconds: number, { base }: { base: number }): Pr
   const vsAdapter = (gw.cpuUs.proxy ?? 0) / (adapterRun.cpuUs.proxy ?? 1)
   findings.push(`CPU per request, gateway (HMAC, Redis nonces, mapped balances, access logs on) vs bare proxy: ${vsBare.toFixed(2)}× (target ≤ 1.0×: ${vsBare <= 1 ? 'met' : 'NOT met'}).`)
   findings.push(`CPU per request, gateway vs the hand-written adapter: ${vsAdapter.toFixed(2)}× (floor ≤ 1.1×: ${vsAdapter <= 1.1 ? 'met' : 'NOT met'}).`)
+  const two = runs.get('gateway HMAC, Redis nonces, 2 workers') as Measured
+  findings.push(
+    `Two workers (server.workers: 2) on this 2-core machine, shared with wrk, the backend and Redis: ${Math.round(two.rps).toLocaleString('en-US')} req/s against ${Math.round(gw.rps).toLocaleString('en-US')} for one process (${(two.rps / gw.rps).toFixed(2)}×), ${Math.round(two.cpuUs.proxy ?? 0)} against ${Math.round(gw.cpuUs.proxy ?? 0)} CPU µs per request (primary and workers together).`,
+  )
 
   const latency = await halfLoadLatency(seconds, [
     { name: 'gateway HMAC, Redis nonces', url: `http://127.0.0.1:${port(7)}`, proc: withRedis, requests: signed('hmac'), max: gw.rps },
@@ -190,9 +203,24 @@ export async function httpBench(seconds: number, { base }: { base: number }): Pr
   ], { name: 'backend direct', url: backendUrl, proc: backend, requests: plain(BACKEND_BALANCES) })
   findings.push(...latency.findings)
 
-  const allocation = await allocationPerRequest(dir, seconds, port(9), port(10), backendUrl, redisUrl, mappings, signed('hmac'), gw.rps)
-  findings.push(`Allocation per request, gateway HMAC + Redis on the mapped route (V8 --trace-gc-nvp, bytes allocated between collections over ${allocation.requests.toLocaleString('en-US')} requests): ${(allocation.bytes / 1024).toFixed(1)} KB (target ≤ 16 KB: ${allocation.bytes <= 16 * 1024 ? 'met' : 'NOT met'}).`)
-  for (const p of [backend, redis, bare, handwritten, memory, withRedis, ...(nginx ? [nginx] : [])]) stop(p)
+  const allocation = await allocationPerRequest(
+    dir,
+    seconds,
+    { script: 'dist/plugins/server.js', env: { NLGW_CONFIG: join(dir, 'redis.yaml'), PORT: String(port(9)), METRICS_PORT: String(port(10)) }, ready: `http://127.0.0.1:${port(10)}/readyz`, url: `http://127.0.0.1:${port(9)}` },
+    signed('hmac'),
+    gw.rps,
+  )
+  const adapterAllocation = await allocationPerRequest(
+    dir,
+    seconds,
+    { script: 'dist/bench/handwritten.js', env: { UPSTREAM: backendUrl, PORT: String(port(15)), REDIS_URL: redisUrl, SECRET: HMAC_SECRET, SUBJECT: USER }, ready: `http://127.0.0.1:${port(15)}/v2/accounts/x/balances`, url: `http://127.0.0.1:${port(15)}` },
+    signed('hmac'),
+    adapterRun.rps,
+  )
+  findings.push(
+    `Allocation per request on the mapped route (V8 --trace-gc-nvp, bytes allocated between collections over ${allocation.requests.toLocaleString('en-US')} requests): gateway HMAC + Redis ${(allocation.bytes / 1024).toFixed(1)} KB (target ≤ 16 KB: ${allocation.bytes <= 16 * 1024 ? 'met' : 'NOT met'}); the hand-written adapter ${(adapterAllocation.bytes / 1024).toFixed(1)} KB.`,
+  )
+  for (const p of [backend, redis, bare, handwritten, memory, withRedis, workers, ...(baseBuild ? [baseBuild] : []), ...(nginx ? [nginx] : [])]) stop(p)
   return { rows, latency: latency.rows, findings }
 }
 
@@ -237,11 +265,9 @@ async function halfLoadLatency(seconds: number, targets: Array<Target & { max: n
 }
 
 /** Bytes V8 allocates per request: the sum of `allocated=` over the collections during a run, over the requests answered. */
-async function allocationPerRequest(dir: string, seconds: number, port: number, opsPort: number, upstream: string, redis: string, mappings: string, requests: (n: number) => RawRequest[], rps: number): Promise<{ bytes: number; requests: number }> {
-  const config = join(dir, 'alloc.yaml')
-  writeFileSync(config, stringify(gatewayConfig({ upstream, mappings, redis })))
-  const child = spawn(process.execPath, ['--trace-gc-nvp', '--max-old-space-size=128', '--max-semi-space-size=8', join(new URL('../../', import.meta.url).pathname, 'dist/plugins/server.js')], {
-    env: { PATH: process.env.PATH, NLGW_CONFIG: config, PORT: String(port), METRICS_PORT: String(opsPort), LOG_LEVEL: 'info' },
+async function allocationPerRequest(dir: string, seconds: number, server: { script: string; env: NodeJS.ProcessEnv; ready: string; url: string }, requests: (n: number) => RawRequest[], rps: number): Promise<{ bytes: number; requests: number }> {
+  const child = spawn(process.execPath, ['--trace-gc-nvp', '--max-old-space-size=128', '--max-semi-space-size=8', join(new URL('../../', import.meta.url).pathname, server.script)], {
+    env: { PATH: process.env.PATH, ...server.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let allocated = 0
@@ -252,8 +278,8 @@ async function allocationPerRequest(dir: string, seconds: number, port: number, 
     buffered = lines.pop() ?? ''
     for (const line of lines) allocated += Number(/ allocated=(\d+)/.exec(line)?.[1] ?? 0)
   })
-  await until(`http://127.0.0.1:${opsPort}/readyz`)
-  const target: Target = { name: 'allocation', url: `http://127.0.0.1:${port}`, proc: child, requests }
+  await until(server.ready)
+  const target: Target = { name: 'allocation', url: server.url, proc: child, requests }
   await measure(dir, target, 1, {}, rps)
   const before = allocated
   const run = await measure(dir, target, seconds, {}, rps)

@@ -11,6 +11,7 @@ import { floodBench } from './flood.js'
 import { growthBench } from './growth.js'
 import { httpBench } from './http.js'
 import { mappingBench } from './mapping.js'
+import { pipelineBench } from './pipeline.js'
 import { table } from './measure.js'
 import { stopAll } from './procs.js'
 import { verifyBench } from './verify.js'
@@ -33,6 +34,8 @@ print("## Signature verification: the gateway's verifier next to the raw library
 print(table(verifyBench(ms)))
 print('\n## Mapping: a 20-item balance list (target: within 3× of hand-written JS)\n')
 print(table(mappingBench(ms)))
+print("\n## The mapped balances route in process: the gateway's pipeline next to the same work written by hand (no sockets, no framework)\n")
+print(table(await pipelineBench(ms)))
 print(`\n## HTTP, mapped GET /accounts/{id}/balances: ${seconds} s per run, 32 connections, closed loop (wrk), every gateway request freshly signed. CPU µs/req is the process's own utime+stime over the requests it answered\n`)
 const http = await httpBench(seconds, { base })
 print(table(http.rows))
