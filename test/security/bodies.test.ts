@@ -1,5 +1,4 @@
 import t from 'tap'
-import { rmSync } from 'node:fs'
 import { createHmac, randomUUID } from 'node:crypto'
 import { createSigner } from '../../src/signing/index.js'
 import { Backend } from '../helpers/backend.js'
@@ -55,7 +54,6 @@ const gateway = await startGateway({
 t.teardown(async () => {
   inspect.disconnect()
   await gateway.close()
-  rmSync(gateway.dir, { recursive: true, force: true })
   await backend.close()
   await redis.stop()
 })

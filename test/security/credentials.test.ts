@@ -1,5 +1,4 @@
 import t from 'tap'
-import { rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
@@ -39,10 +38,7 @@ async function gatewayWith(credentialCache: Record<string, unknown>): Promise<Te
       upstream: { url: backend.url, passthrough: '/nl' },
     },
   })
-  t.teardown(async () => {
-    await gateway.close()
-    rmSync(gateway.dir, { recursive: true, force: true })
-  })
+  t.teardown(() => gateway.close())
   return gateway
 }
 

@@ -1,5 +1,4 @@
 import t from 'tap'
-import { rmSync } from 'node:fs'
 import { Backend } from '../helpers/backend.js'
 import { type TestGateway, startGateway } from '../helpers/gateway.js'
 import { specFile, specMissing } from '../helpers/spec.js'
@@ -41,10 +40,7 @@ async function gatewayWith(upstream: Record<string, unknown>, extra: Record<stri
 `,
     },
   })
-  t.teardown(async () => {
-    await gateway.close()
-    rmSync(gateway.dir, { recursive: true, force: true })
-  })
+  t.teardown(() => gateway.close())
   return gateway
 }
 

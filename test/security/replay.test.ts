@@ -1,5 +1,4 @@
 import t from 'tap'
-import { rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { Backend } from '../helpers/backend.js'
 import { type TestGateway, hmac, startGateway } from '../helpers/gateway.js'
@@ -29,7 +28,6 @@ t.teardown(async () => {
   inspect.disconnect()
   for (const gateway of Object.values(gateways)) {
     await gateway.close()
-    rmSync(gateway.dir, { recursive: true, force: true })
   }
   await backend.close()
   await redis.stop()

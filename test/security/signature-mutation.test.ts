@@ -1,7 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { createHmac, createPrivateKey, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto'
-import { rmSync } from 'node:fs'
 import { createSigner, createVerifier, type SigningScheme } from '../../src/signing/index.js'
 import { ERRORS } from '../../src/errors.js'
 import { Backend } from '../helpers/backend.js'
@@ -172,7 +171,6 @@ t.test('HTTP: HMAC, RSA and both ECDSA curves, every post-encoding: a flipped la
   t.teardown(async () => {
     await gateway.close()
     await backend.close()
-    rmSync(gateway.dir, { recursive: true, force: true })
   })
 
   const path = '/v2/accounts/acc-1/balances?limit=2'

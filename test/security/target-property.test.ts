@@ -1,7 +1,7 @@
 import t, { type TAP, type Test } from 'tap'
 import fc from 'fast-check'
 import { createHmac, randomUUID } from 'node:crypto'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { parse } from 'yaml'
 import { COLLATERAL_ROUTES } from '../../src/config/schema.js'
@@ -463,7 +463,6 @@ async function startHttp(t: Test | TAP, passthrough?: string): Promise<{ gateway
   t.teardown(async () => {
     await gateway.close()
     await backend.close()
-    rmSync(gateway.dir, { recursive: true, force: true })
   })
   return { gateway, backend }
 }

@@ -1,5 +1,4 @@
 import t from 'tap'
-import { rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Backend } from '../helpers/backend.js'
@@ -57,7 +56,6 @@ const gateway = await startGateway({
 t.teardown(async () => {
   inspect.disconnect()
   await gateway.close()
-  rmSync(gateway.dir, { recursive: true, force: true })
   await backend.close()
   await redis.stop()
 })
