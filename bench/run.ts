@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: every benchmark in one run, reported as ratios against
  * baselines measured in the same run on the same machine, and written to
- * bench/RESULTS.md. BENCH_MS sets the micro-benchmark time, BENCH_HTTP_SECONDS
+ * bench/RESULTS.md — or, on a Node.js other than the one package.json's
+ * engines names, to bench/RESULTS-node<major>.md beside it, for comparing
+ * runtimes. bench/OPTIMIZATIONS.md (before/after per change, written when
+ * each change was measured) is appended. BENCH_MS sets the micro-benchmark time, BENCH_HTTP_SECONDS
  * each HTTP run, BENCH_PORT the first of the loopback ports used.
  */
 import { execSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { floodBench } from './flood.js'
 import { growthBench } from './growth.js'
@@ -53,6 +56,10 @@ const flood = await floodBench({ base: base + 30 })
 print(table(flood.rows))
 print('')
 for (const finding of flood.findings) print(`- ${finding}`)
-writeFileSync(new URL('../../bench/RESULTS.md', import.meta.url), out.join('\n') + '\n')
-print('\nwritten to bench/RESULTS.md')
+print(`\n${readFileSync(new URL('../../bench/OPTIMIZATIONS.md', import.meta.url), 'utf8').trimEnd()}`)
+const engines = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).engines.node as string
+const major = process.versions.node.split('.')[0] as string
+const file = engines.match(/\d+/)?.[0] === major ? 'RESULTS.md' : `RESULTS-node${major}.md`
+writeFileSync(new URL(`../../bench/${file}`, import.meta.url), out.join('\n') + '\n')
+console.log(`\nwritten to bench/${file}`)
 process.exit(0)
