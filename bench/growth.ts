@@ -47,7 +47,8 @@ export async function growthBench(seconds: number, { base }: { base: number }): 
   for (const scheme of Object.keys(SCHEMES) as SchemeName[]) {
     for (const kib of [1, 16, 64]) {
       // A JSON body of exactly this size: the signature covers every byte of it.
-      const body = JSON.stringify({ idempotencyKey: 'k', pad: '' }).replace('""', `"${'p'.repeat(kib * 1024 - 30)}"`)
+      const empty = JSON.stringify({ idempotencyKey: 'k', pad: '' })
+      const body = empty.replace('""', `"${'p'.repeat(kib * 1024 - empty.length)}"`)
       const path = '/v2/accounts/a-1/transfers/withdrawals/blockchain'
       await row(`POST body KiB, ${scheme}`, kib, kib, (count) => signedRequests(signing[scheme], 'POST', path, count, body), (count) => plainRequests('POST', '/v2/withdrawals', {}, Math.min(count, 100), body))
     }

@@ -20,7 +20,7 @@ import { startNginx } from './nginx.js'
 import { paced } from './paced.js'
 import { plainRequests, signedRequests, type Signing } from './pools.js'
 import { rssMb, start, stop, until } from './procs.js'
-import { wrk, writePool, type RawRequest, type WrkRun } from './wrk.js'
+import { rawRequest, wrk, writePool, type RawRequest, type WrkRun } from './wrk.js'
 
 export const USER = 'db5ed46a-d731-4218-9a7d-d85aa439222f' // Acme Trading, the seeded customer
 export const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
@@ -84,16 +84,27 @@ export interface Measured extends WrkRun {
   rssMb: number
 }
 
-/** One closed-loop run; a signed pool is sized from the last run's rate and redone larger if it ran out. */
+/** wrk's LuaJIT holds the pool twice (the file, then one string per request) and panics out of memory near 1 GB. */
+const POOL_BYTES = 256 * 2 ** 20
+
+/**
+ * One closed-loop run; a signed pool is sized from the last run's rate and
+ * redone larger if it ran out. A pool that would pass POOL_BYTES (large
+ * bodies) is cut to it and the run shortened in proportion, rather than
+ * replaying nonces.
+ */
 export async function measure(dir: string, target: Target, seconds: number, others: Record<string, ChildProcess>, expectedRps: number): Promise<Measured> {
   const pool = join(dir, `${target.name.replace(/\W+/g, '-')}.pool`)
+  const host = new URL(target.url).host
   const processes = { proxy: target.proc.pid as number, ...Object.fromEntries(Object.entries(others).map(([n, p]) => [n, p.pid as number])) }
+  const fits = Math.floor(POOL_BYTES / rawRequest(host, target.requests(1)[0] as RawRequest).length)
   let count = Math.ceil(expectedRps * seconds * 1.5) + 1000
   for (let attempt = 0; ; attempt++) {
-    writePool(pool, new URL(target.url).host, target.requests(count))
-    const run = await wrk(target.url, pool, seconds, processes)
-    if (run.errors === 0 || attempt === 2 || run.requests < count * 0.9) return { ...run, rssMb: rssMb(target.proc) }
-    count *= 2
+    const built = Math.min(count, fits)
+    writePool(pool, host, target.requests(built))
+    const run = await wrk(target.url, pool, Math.max(1, Math.floor((seconds * built) / count)), processes)
+    if (run.errors === 0 || attempt === 2 || run.requests < built * 0.9) return { ...run, rssMb: rssMb(target.proc) }
+    count = Math.max(count * 2, Math.ceil(run.rps * seconds * 1.5))
   }
 }
 

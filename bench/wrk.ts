@@ -27,15 +27,18 @@ export interface WrkRun {
   cpuUs: Record<string, number>
 }
 
+/** One request as wrk sends it: raw HTTP/1.1. */
+export function rawRequest(host: string, r: RawRequest): string {
+  const body = r.body ?? ''
+  const headers = { host, ...r.headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }
+  return `${r.method} ${r.path} HTTP/1.1\r\n${Object.entries(headers).map(([n, v]) => `${n}: ${v}`).join('\r\n')}\r\n\r\n${body}`
+}
+
 /** The pool as wrk's Lua reads it: raw HTTP/1.1 requests separated by NUL. */
 export function writePool(file: string, host: string, requests: RawRequest[]): void {
   const fd = openSync(file, 'w')
   try {
-    for (const r of requests) {
-      const body = r.body ?? ''
-      const headers = { host, ...r.headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }
-      writeSync(fd, `${r.method} ${r.path} HTTP/1.1\r\n${Object.entries(headers).map(([n, v]) => `${n}: ${v}`).join('\r\n')}\r\n\r\n${body}\0`)
-    }
+    for (const r of requests) writeSync(fd, `${rawRequest(host, r)}\0`)
   } finally {
     closeSync(fd)
   }
