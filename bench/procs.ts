@@ -26,18 +26,27 @@ export interface StartOptions {
 export function start(script: string | string[], { env = {}, nodeOptions = NODE_OPTIONS, cpus }: StartOptions = {}): ChildProcess {
   const command = Array.isArray(script) ? script : [process.execPath, resolve(root, script)]
   const argv = cpus === undefined ? command : ['taskset', '-c', cpus, ...command]
-  const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  // Its own process group: stopping it stops what it started too (nginx's worker outlived a killed master).
+  const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'], detached: true })
   children.push(child)
   return child
 }
 
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-(child.pid as number), 'SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+
 export function stop(child: ChildProcess): void {
-  child.kill('SIGKILL')
+  killGroup(child)
   children.splice(children.indexOf(child), 1)
 }
 
 export function stopAll(): void {
-  for (const child of children.splice(0)) child.kill('SIGKILL')
+  for (const child of children.splice(0)) killGroup(child)
 }
 
 export async function until(url: string, timeoutMs = 15_000): Promise<void> {
