@@ -85,7 +85,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
     await networkLink.register(targetPlugin, { basePath: config.server.basePath, mappings })
     await networkLink.register(authPlugin, { authenticator })
     // After the signature and nonce: only a proven request spends its key's budget.
-    if (limits.perCredential) networkLink.addHook('preValidation', limits.perCredential)
+    if (limits.proven) networkLink.addHook('preValidation', limits.proven)
     await networkLink.register(rawBodyPlugin, { bodyLimit: config.server.bodyLimit })
     const fallback =
       passthroughPrefix === undefined
