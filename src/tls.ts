@@ -71,13 +71,15 @@ export class ReloadableConnector {
 /** A client certificate's subject, as Node reads it (`CN`, `O`, … → value, or values when repeated). */
 export type CertificateSubject = Readonly<Record<string, string | string[] | undefined>>
 
-/** Every attribute the credential names is on the presented certificate's subject, with that value. */
+/**
+ * Every attribute the credential names is on the presented certificate's
+ * subject once, with that value. A repeated attribute (`CN=a+CN=b`, or two
+ * CN RDNs) never matches: which of its values names the holder is the CA's
+ * reading, not ours.
+ */
 export function subjectMatches(required: Readonly<Record<string, string>>, presented: CertificateSubject | undefined): boolean {
   if (!presented) return false
-  return Object.entries(required).every(([attribute, value]) => {
-    const actual = presented[attribute]
-    return Array.isArray(actual) ? actual.includes(value) : actual === value
-  })
+  return Object.entries(required).every(([attribute, value]) => presented[attribute] === value)
 }
 
 /**

@@ -14,6 +14,9 @@ const server = ca.issue('server', 'server')
 const clients = makeAuthority('clients-ca')
 const fireblocks = clients.issue('fireblocks', 'client', '/O=Fireblocks/CN=fireblocks-nl')
 const impostor = clients.issue('impostor', 'client', '/O=Fireblocks/CN=someone-else')
+// The bound values among others: a multi-valued RDN, and the CN given twice.
+const multiValued = clients.issue('multi-valued', 'client', '/O=Fireblocks+O=Elsewhere/CN=fireblocks-nl+CN=someone-else')
+const twoNames = clients.issue('two-names', 'client', '/O=Fireblocks/CN=someone-else/CN=fireblocks-nl')
 const stranger = makeAuthority('stranger-ca').issue('stranger', 'client', '/O=Fireblocks/CN=fireblocks-nl')
 
 const mapping = 'routes:\n  - route: GET /capabilities\n    upstream: { get: /caps }\n    response: { version: "1", components: {} }\n'
@@ -104,7 +107,10 @@ t.test('a credential bound to a certificate subject is refused with any other ce
   const other = await capabilities(gateway, agent({ cert: impostor.cert, key: impostor.key }))
   t.equal(other.status, 401)
   t.same(other.json, { message: 'API key not bound to this client certificate', errorType: 'unauthorized', propertyName: 'X-FBAPI-KEY', requestPart: 'headers' })
-  t.equal(backend.requests.length, 1, 'the impostor reached nothing')
+  for (const [name, certificate] of [['a multi-valued RDN', multiValued], ['the CN twice', twoNames]] as const) {
+    t.equal((await capabilities(gateway, agent({ cert: certificate.cert, key: certificate.key }))).status, 401, `the bound values beside others (${name}): refused`)
+  }
+  t.equal(backend.requests.length, 1, 'the impostors reached nothing')
   // The subject is read once per connection: a TLS 1.2 client may not swap certificates on an open one.
   const { port } = new URL(gateway.url)
   const afterRenegotiation = await new Promise<string>((resolve) => {
@@ -117,7 +123,7 @@ t.test('a credential bound to a certificate subject is refused with any other ce
   })
   t.equal(afterRenegotiation, 'HTTP/1.1 400 Bad Request', 'refused, and the connection closed: no request runs after it')
   const metric = await gateway.metrics.registry.getSingleMetric('nlgw_auth_refusals_total')?.get()
-  t.equal(metric?.values.find((v) => v.labels.reason === 'tls_subject')?.value, 1)
+  t.equal(metric?.values.find((v) => v.labels.reason === 'tls_subject')?.value, 3)
 })
 
 t.test('a reload serves a rotated certificate to new connections; open ones carry on', async (t) => {
