@@ -96,7 +96,35 @@ export function verifiedSubject(socket: { authorized?: boolean; getPeerCertifica
   return subjects.get(socket)
 }
 
-/** TLS 1.2 renegotiation would let a client present another certificate on an open connection (TLS 1.3 has none). */
-export function refuseRenegotiation(server: { on(event: 'secureConnection', listener: (socket: TLSSocket) => void): unknown }): void {
-  server.on('secureConnection', (socket) => socket.disableRenegotiation())
+/**
+ * A TLS listener's connections. TLS 1.2 renegotiation is refused: it would
+ * let a client present another certificate on an open connection (TLS 1.3
+ * has none). When a reload replaces the CA that client certificates must
+ * chain to (a compromised issuer removed, say), the connections that CA
+ * verified are retired: closed at once when idle, otherwise after the answer
+ * in progress or the next one, so none is kept alive on the old verification.
+ * A new server certificate alone retires nothing.
+ */
+export class ListenerConnections {
+  private readonly open = new Set<TLSSocket>()
+  private readonly retired = new WeakSet<object>()
+
+  constructor(private readonly server: { on(event: 'secureConnection', listener: (socket: TLSSocket) => void): unknown; closeIdleConnections(): void }) {
+    server.on('secureConnection', (socket) => {
+      socket.disableRenegotiation()
+      this.open.add(socket)
+      socket.once('close', () => this.open.delete(socket))
+    })
+  }
+
+  /** After a reload from `before` to `after`: retires every open connection when the client CA changed. */
+  renewed(before: ListenerTls | undefined, after: ListenerTls | undefined): void {
+    if (before?.ca === after?.ca) return
+    for (const socket of this.open) this.retired.add(socket)
+    this.server.closeIdleConnections()
+  }
+
+  isRetired(socket: object): boolean {
+    return this.retired.has(socket)
+  }
 }
