@@ -3,7 +3,7 @@ import type { LoggerOptions } from 'pino'
 import type { Core } from '../src/core.js'
 import { passthroughPolicy } from '../src/passthrough.js'
 import { sourcePolicy } from '../src/source-address.js'
-import { listenerTlsOptions, refuseRenegotiation } from '../src/tls.js'
+import { listenerTlsOptions } from '../src/tls.js'
 import { rootTrace, traceIdOf } from '../src/tracing.js'
 import authPlugin from './auth.js'
 import { drainOnClose } from './drain.js'
@@ -14,6 +14,7 @@ import { registerRateLimits } from './rate-limit.js'
 import rawBodyPlugin from './raw-body.js'
 import { admitSources } from './source-address.js'
 import targetPlugin from './target.js'
+import { trackTlsConnections } from './tls-connections.js'
 import { traceRequests } from './tracing.js'
 
 declare module 'fastify' {
@@ -57,7 +58,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
   }) as unknown as FastifyInstance
   await app.register(errorsPlugin)
   drainOnClose(app)
-  if (tls) refuseRenegotiation(app.server)
+  if (tls) trackTlsConnections(app)
   // The first hooks, in this order: source address, the request's span, the budget of refused requests.
   if (allow) admitSources(app, sources)
   if (tracing) traceRequests(app, () => rootTrace(tracing), (request) => request.route?.template.path ?? 'unmatched')
@@ -85,7 +86,7 @@ export async function buildApp({ config, authenticator, upstream, metrics, mappi
     await networkLink.register(targetPlugin, { basePath: config.server.basePath, mappings })
     await networkLink.register(authPlugin, { authenticator })
     // After the signature and nonce: only a proven request spends its key's budget.
-    if (limits.perCredential) networkLink.addHook('preValidation', limits.perCredential)
+    if (limits.proven) networkLink.addHook('preValidation', limits.proven)
     await networkLink.register(rawBodyPlugin, { bodyLimit: config.server.bodyLimit })
     const fallback =
       passthroughPrefix === undefined

@@ -42,17 +42,20 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         tracing: core.tracing,
       })
     : undefined
+  let current = config
   return {
     ...core,
     app,
     ...(outbound ? { outbound } : {}),
     /** The core's reload, then the certificates: the listeners' own, and the client certificate for Fireblocks. */
     reload(env?: NodeJS.ProcessEnv): ReloadResult {
+      const before = current
       const result = core.reload(env)
       if (!result.ok) return result
-      renewCertificate(app, result.config.server.tls)
-      if (outbound) renewCertificate(outbound, result.config.outbound?.tls)
-      fireblocks?.update(result.config.outbound?.targetTls)
+      current = result.config
+      renewCertificate(app, before.server.tls, current.server.tls)
+      if (outbound) renewCertificate(outbound, before.outbound?.tls, current.outbound?.tls)
+      fireblocks?.update(current.outbound?.targetTls)
       return result
     },
     async close() {
@@ -65,10 +68,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
 /**
  * A listener's new certificate and key (and client CA): handshakes from now
- * on use them; connections already open are not touched. Switching HTTPS on
- * or off needs a restart (the reload reports it).
+ * on use them; connections already open carry on, unless the client CA
+ * changed (ListenerConnections). Switching HTTPS on or off needs a restart
+ * (the reload reports it).
  */
-function renewCertificate(listener: FastifyInstance, tls: ListenerTls | undefined): void {
+function renewCertificate(listener: FastifyInstance, before: ListenerTls | undefined, tls: ListenerTls | undefined): void {
   const server = listener.server as unknown as Partial<Server>
-  if (tls && server.setSecureContext) server.setSecureContext(secureContextOptions(tls))
+  if (!tls || !server.setSecureContext) return
+  server.setSecureContext(secureContextOptions(tls))
+  listener.tlsConnections?.renewed(before, tls)
 }

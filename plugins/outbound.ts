@@ -8,9 +8,10 @@ import { forwardSigned, type Forwarder } from '../src/outbound/forward.js'
 import { HTTP_METHODS, type RouteTable } from '../src/route-table.js'
 import type { Signer } from '../src/signing/index.js'
 import type { GatewayConfig } from '../src/config/load.js'
-import { listenerTlsOptions, refuseRenegotiation, type ReloadableConnector } from '../src/tls.js'
+import { listenerTlsOptions, type ReloadableConnector } from '../src/tls.js'
 import { continuedTrace, type Tracing } from '../src/tracing.js'
 import { drainOnClose } from './drain.js'
+import { trackTlsConnections } from './tls-connections.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './errors.js'
 import { traceRequests } from './tracing.js'
 
@@ -55,7 +56,7 @@ export async function buildOutboundApp(options: OutboundOptions): Promise<Fastif
     frameworkErrors: frameworkErrorHandler,
   }) as unknown as FastifyInstance
   await app.register(errorsPlugin)
-  if (options.tls) refuseRenegotiation(app.server)
+  if (options.tls) trackTlsConnections(app)
   // The backend is the exchange's own: its trace goes on through the gateway to Fireblocks.
   if (options.tracing) traceRequests(app, (request) => continuedTrace(options.tracing, request.headers), (request) => request.outbound?.template.path ?? 'refused')
   app.addHook('onClose', () => pool.close())

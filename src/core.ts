@@ -190,6 +190,7 @@ function instrumentIdempotency(store: IdempotencyStore, metrics: GatewayMetrics)
     claim: (key, print) => time(() => store.claim(key, print)),
     complete: (key, token, print, response) => time(() => store.complete(key, token, print, response)),
     release: (key, token) => time(() => store.release(key, token)),
+    extend: (key, token) => time(() => store.extend(key, token)),
     changed: (key, waitMs) => store.changed(key, waitMs),
   }
 }

@@ -11,6 +11,32 @@ export function countsAgainstAddress(refusal: ErrorSpec | null, authenticated: b
   return refusal !== null && !authenticated && refusal.status >= 400 && refusal.status < 500 && refusal.kind !== 'rate' && refusal.kind !== 'source'
 }
 
+/**
+ * Requests from each source address still in flight and not yet proven. A
+ * refusal counts against its address only once it is answered, so a burst
+ * sent all at once (pipelined on one connection, or one request on each of
+ * many) would find the budget as it was before the burst: the requests in
+ * flight are held against what remains of it. Per process, so N processes
+ * (workers or replicas) let at most N bursts of the remaining budget through.
+ */
+export class Unproven {
+  private readonly counts = new Map<string, number>()
+
+  of(address: string): number {
+    return this.counts.get(address) ?? 0
+  }
+
+  add(address: string): void {
+    this.counts.set(address, this.of(address) + 1)
+  }
+
+  remove(address: string): void {
+    const left = this.of(address) - 1
+    if (left > 0) this.counts.set(address, left)
+    else this.counts.delete(address)
+  }
+}
+
 /** Keys in the shared store: a credential id may look like an address, so each budget has its own prefix. */
 export const limitKeys = {
   credential: (id: string) => `c:${id}`,

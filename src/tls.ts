@@ -71,13 +71,15 @@ export class ReloadableConnector {
 /** A client certificate's subject, as Node reads it (`CN`, `O`, … → value, or values when repeated). */
 export type CertificateSubject = Readonly<Record<string, string | string[] | undefined>>
 
-/** Every attribute the credential names is on the presented certificate's subject, with that value. */
+/**
+ * Every attribute the credential names is on the presented certificate's
+ * subject once, with that value. A repeated attribute (`CN=a+CN=b`, or two
+ * CN RDNs) never matches: which of its values names the holder is the CA's
+ * reading, not ours.
+ */
 export function subjectMatches(required: Readonly<Record<string, string>>, presented: CertificateSubject | undefined): boolean {
   if (!presented) return false
-  return Object.entries(required).every(([attribute, value]) => {
-    const actual = presented[attribute]
-    return Array.isArray(actual) ? actual.includes(value) : actual === value
-  })
+  return Object.entries(required).every(([attribute, value]) => presented[attribute] === value)
 }
 
 /**
@@ -94,7 +96,35 @@ export function verifiedSubject(socket: { authorized?: boolean; getPeerCertifica
   return subjects.get(socket)
 }
 
-/** TLS 1.2 renegotiation would let a client present another certificate on an open connection (TLS 1.3 has none). */
-export function refuseRenegotiation(server: { on(event: 'secureConnection', listener: (socket: TLSSocket) => void): unknown }): void {
-  server.on('secureConnection', (socket) => socket.disableRenegotiation())
+/**
+ * A TLS listener's connections. TLS 1.2 renegotiation is refused: it would
+ * let a client present another certificate on an open connection (TLS 1.3
+ * has none). When a reload replaces the CA that client certificates must
+ * chain to (a compromised issuer removed, say), the connections that CA
+ * verified are retired: closed at once when idle, otherwise after the answer
+ * in progress or the next one, so none is kept alive on the old verification.
+ * A new server certificate alone retires nothing.
+ */
+export class ListenerConnections {
+  private readonly open = new Set<TLSSocket>()
+  private readonly retired = new WeakSet<object>()
+
+  constructor(private readonly server: { on(event: 'secureConnection', listener: (socket: TLSSocket) => void): unknown; closeIdleConnections(): void }) {
+    server.on('secureConnection', (socket) => {
+      socket.disableRenegotiation()
+      this.open.add(socket)
+      socket.once('close', () => this.open.delete(socket))
+    })
+  }
+
+  /** After a reload from `before` to `after`: retires every open connection when the client CA changed. */
+  renewed(before: ListenerTls | undefined, after: ListenerTls | undefined): void {
+    if (before?.ca === after?.ca) return
+    for (const socket of this.open) this.retired.add(socket)
+    this.server.closeIdleConnections()
+  }
+
+  isRetired(socket: object): boolean {
+    return this.retired.has(socket)
+  }
 }

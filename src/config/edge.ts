@@ -1,3 +1,4 @@
+import { BlockList } from 'node:net'
 import type { Hash } from 'node:crypto'
 import { createSecureContext, type SecureContextOptions } from 'node:tls'
 import { parseCidr } from '../source-address.js'
@@ -70,6 +71,16 @@ function usable<T>(loader: EdgeLoader, path: string[], tls: T, options: SecureCo
 
 export function checkAddresses(loader: EdgeLoader, list: readonly string[] | undefined, path: string[]): void {
   list?.forEach((entry, i) => {
-    if (!parseCidr(entry)) loader.at([...path, i], `"${entry}" is not an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32`)
+    const cidr = parseCidr(entry)
+    if (!cidr) loader.at([...path, i], `"${entry}" is not an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32`)
+    else if (coversEveryIpv4(cidr)) loader.at([...path, i], `"${entry}" also matches every IPv4 client (seen as ::ffff:a.b.c.d): list IPv6 blocks that leave out ::ffff:0:0/96, and IPv4 blocks as IPv4`)
   })
+}
+
+/** An IPv6 block holding all of ::ffff:0:0/96 (`::/0`, `::/64`…): Node's BlockList matches every IPv4 address against it. */
+function coversEveryIpv4(cidr: NonNullable<ReturnType<typeof parseCidr>>): boolean {
+  if (cidr.family !== 'ipv6' || cidr.prefix > 96) return false
+  const block = new BlockList()
+  block.addSubnet(cidr.address, cidr.prefix, 'ipv6')
+  return block.check('::ffff:0:0', 'ipv6')
 }

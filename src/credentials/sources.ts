@@ -42,8 +42,8 @@ export function recordFrom(raw: RawCredential): CredentialRecord {
   if (typeof key !== 'string' || key === '') throw new CredentialRecordError('credential has neither secret nor publicKey')
   const accounts = typeof raw.accounts === 'string' ? raw.accounts.split(',').map((a) => a.trim()).filter(Boolean) : raw.accounts
   const tlsSubject = structured(raw.tlsSubject, 'tlsSubject')
-  if (tlsSubject !== undefined && (typeof tlsSubject !== 'object' || tlsSubject === null || !Object.values(tlsSubject).every((v) => typeof v === 'string'))) {
-    throw new CredentialRecordError('credential tlsSubject must map subject attributes to strings')
+  if (tlsSubject !== undefined && (typeof tlsSubject !== 'object' || tlsSubject === null || Object.keys(tlsSubject).length === 0 || !Object.values(tlsSubject).every((v) => typeof v === 'string'))) {
+    throw new CredentialRecordError('credential tlsSubject must map at least one subject attribute to a string')
   }
   return {
     id: raw.id,

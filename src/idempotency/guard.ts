@@ -48,11 +48,16 @@ export async function runOnce(
       continue
     }
     let answered: StoredResponse & { retention?: Retention }
+    // Held while the work runs, however long that is: a claim that expired under a request still
+    // waiting for its backend would let a retry execute it a second time.
+    const holding = setInterval(() => store.extend(key, claim.token).catch(() => {}), Math.max(1, Math.floor(waitMs / 3)))
     try {
       answered = await work()
     } catch (err) {
       await store.release(key, claim.token).catch(() => {})
       throw err
+    } finally {
+      clearInterval(holding)
     }
     const { retention = answered.status >= 500 ? 'release' : 'store', ...response } = answered
     if (retention === 'store') await store.complete(key, claim.token, print, response)

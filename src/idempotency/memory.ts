@@ -95,6 +95,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     entry.waiters.forEach((wake) => wake())
   }
 
+  async extend(key: string, token: string): Promise<void> {
+    const entry = this.live(key)
+    if (entry && entry.token === token) entry.expiresAt = this.now() + this.options.lockMs
+  }
+
   changed(key: string, waitMs: number): Promise<void> {
     const entry = this.live(key)
     if (!entry || entry.response) return Promise.resolve()

@@ -16,6 +16,9 @@ import type { Claim, IdempotencyStore, StoredResponse } from './store.js'
 const COMPLETE = `local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return false`
+const EXTEND = `local v = redis.call('GET', KEYS[1])
+if v and cjson.decode(v).token == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`
 const RELEASE = `local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
@@ -65,6 +68,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async release(key: string, token: string): Promise<void> {
     await this.run(() => this.redis.eval(RELEASE, 1, this.key(key), token))
+  }
+
+  async extend(key: string, token: string): Promise<void> {
+    await this.run(() => this.writer.write(this.key(key), ['eval', EXTEND, 1, this.key(key), token, this.options.lockMs]))
   }
 
   changed(_key: string, waitMs: number): Promise<void> {

@@ -33,6 +33,8 @@ export interface IdempotencyStore {
   complete(key: string, token: string, fingerprint: string, response: StoredResponse): Promise<void>
   /** Gives a claim up (the request failed with a 5xx): the next retry runs. */
   release(key: string, token: string): Promise<void>
+  /** Holds a claim this request holds for another full lock period, from now. */
+  extend(key: string, token: string): Promise<void>
   /** Resolves when a pending claim may have changed (completed, released or expired). */
   changed(key: string, waitMs: number): Promise<void>
 }

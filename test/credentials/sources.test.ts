@@ -39,6 +39,8 @@ t.test('recordFrom: a record without subject or key is refused', async (t) => {
   t.throws(() => recordFrom({ subject: '', secret: 's' }), CredentialRecordError, 'an empty subject')
   t.throws(() => recordFrom({ subject: 42 as unknown as string, secret: 's' }), CredentialRecordError, 'a subject that is not text')
   t.throws(() => recordFrom({ subject: 'u' }), { name: 'CredentialRecordError', message: /neither secret nor publicKey/ })
+  t.throws(() => recordFrom({ subject: 'u', secret: 's', tlsSubject: {} }), { name: 'CredentialRecordError', message: /at least one subject attribute/ }, 'a tlsSubject naming nothing would match any certificate')
+  t.throws(() => recordFrom({ subject: 'u', secret: 's', tlsSubject: '{}' }), CredentialRecordError, 'also as JSON text')
   t.throws(() => recordFrom({ subject: 'u', secret: '' }), CredentialRecordError, 'an empty secret')
   t.throws(() => recordFrom({ subject: 'u', publicKey: {} as unknown as string }), CredentialRecordError, 'a key that is not text')
 })

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { Agent } from 'undici'
 import { Backend } from '../helpers/backend.js'
@@ -78,6 +79,43 @@ t.test('refused requests per source address: a guesser is slowed down before any
   t.equal((await signed(gateway, { dispatcher: guesser, path: '/v2/%61' })).status, 429, 'before the target is parsed (not 400)')
   t.same(await statuses([() => signed(gateway, { dispatcher: neighbour }), () => unknownKey(gateway, { dispatcher: neighbour })]), [200, 401], 'another address has its own budget')
   t.same(await counted(gateway), { refused_address: 2, credential: 0, store_unavailable: 0 })
+})
+
+/**
+ * Requests with an unknown key from `localAddress`, written at once: `perConnection`
+ * pipelined on each of `connections` connections opened first. The statuses answered.
+ */
+async function atOnce(gateway: TestGateway, localAddress: string, connections: number, perConnection: number): Promise<number[]> {
+  const port = Number(new URL(gateway.url).port)
+  const request = `GET /v2/capabilities HTTP/1.1\r\nhost: x\r\nx-fbapi-key: guessed-key\r\nx-fbapi-timestamp: ${Date.now()}\r\nx-fbapi-nonce: n\r\nx-fbapi-signature: AA==\r\n\r\n`
+  const sockets = await Promise.all(times(connections, () => new Promise<Socket>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(socket)).on('error', reject)
+  })))
+  let received = ''
+  for (const socket of sockets) socket.on('data', (chunk) => (received += chunk.toString('latin1')))
+  for (const socket of sockets) socket.write(request.repeat(perConnection))
+  // Each answer's status line follows the last one's body directly.
+  const statuses = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))
+  const count = connections * perConnection
+  await until(() => statuses().length === count, { timeoutMs: 10_000, what: `${count} answers` })
+  for (const socket of sockets) socket.destroy()
+  return statuses()
+}
+
+t.test('a burst of refusals sent at once, pipelined or over many connections, gets no more through than the budget', async (t) => {
+  const redis = await RedisServer.start()
+  t.teardown(() => redis.stop())
+  for (const [store, extra] of [['memory', undefined], ['Redis', redis]] as const) {
+    const gateway = await limitedGateway(t, { refusedPerAddress: { max: 5, window: '1m' } }, extra)
+    for (const [address, connections, perConnection] of [['127.0.0.5', 40, 1], ['127.0.0.6', 1, 40]] as const) {
+      const before = (await counted(gateway)).refused_address ?? 0
+      const answered = await atOnce(gateway, address, connections, perConnection)
+      const tally = [answered.filter((s) => s === 401).length, answered.filter((s) => s === 429).length]
+      t.same(tally, [5, 35], `${store}, ${connections} connection(s) × ${perConnection}: 5 refused by the key check, 35 slowed`)
+      t.equal((await counted(gateway)).refused_address - before, 35)
+      t.equal((await atOnce(gateway, address, 1, 1))[0], 429, 'and the address stays slowed')
+    }
+  }
 })
 
 t.test('two gateways sharing Redis enforce one budget; Redis down is a 503, and they recover without a restart', async (t) => {

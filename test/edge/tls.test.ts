@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { X509Certificate } from 'node:crypto'
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { Agent } from 'undici'
@@ -7,6 +8,7 @@ import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { request } from 'undici'
 import { hmac, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { until } from '../helpers/poll.js'
 import { makeAuthority, type Pem } from '../helpers/tls.js'
 
 const ca = makeAuthority('gateway-ca')
@@ -14,6 +16,9 @@ const server = ca.issue('server', 'server')
 const clients = makeAuthority('clients-ca')
 const fireblocks = clients.issue('fireblocks', 'client', '/O=Fireblocks/CN=fireblocks-nl')
 const impostor = clients.issue('impostor', 'client', '/O=Fireblocks/CN=someone-else')
+// The bound values among others: a multi-valued RDN, and the CN given twice.
+const multiValued = clients.issue('multi-valued', 'client', '/O=Fireblocks+O=Elsewhere/CN=fireblocks-nl+CN=someone-else')
+const twoNames = clients.issue('two-names', 'client', '/O=Fireblocks/CN=someone-else/CN=fireblocks-nl')
 const stranger = makeAuthority('stranger-ca').issue('stranger', 'client', '/O=Fireblocks/CN=fireblocks-nl')
 
 const mapping = 'routes:\n  - route: GET /capabilities\n    upstream: { get: /caps }\n    response: { version: "1", components: {} }\n'
@@ -104,7 +109,10 @@ t.test('a credential bound to a certificate subject is refused with any other ce
   const other = await capabilities(gateway, agent({ cert: impostor.cert, key: impostor.key }))
   t.equal(other.status, 401)
   t.same(other.json, { message: 'API key not bound to this client certificate', errorType: 'unauthorized', propertyName: 'X-FBAPI-KEY', requestPart: 'headers' })
-  t.equal(backend.requests.length, 1, 'the impostor reached nothing')
+  for (const [name, certificate] of [['a multi-valued RDN', multiValued], ['the CN twice', twoNames]] as const) {
+    t.equal((await capabilities(gateway, agent({ cert: certificate.cert, key: certificate.key }))).status, 401, `the bound values beside others (${name}): refused`)
+  }
+  t.equal(backend.requests.length, 1, 'the impostors reached nothing')
   // The subject is read once per connection: a TLS 1.2 client may not swap certificates on an open one.
   const { port } = new URL(gateway.url)
   const afterRenegotiation = await new Promise<string>((resolve) => {
@@ -117,7 +125,7 @@ t.test('a credential bound to a certificate subject is refused with any other ce
   })
   t.equal(afterRenegotiation, 'HTTP/1.1 400 Bad Request', 'refused, and the connection closed: no request runs after it')
   const metric = await gateway.metrics.registry.getSingleMetric('nlgw_auth_refusals_total')?.get()
-  t.equal(metric?.values.find((v) => v.labels.reason === 'tls_subject')?.value, 1)
+  t.equal(metric?.values.find((v) => v.labels.reason === 'tls_subject')?.value, 3)
 })
 
 t.test('a reload serves a rotated certificate to new connections; open ones carry on', async (t) => {
@@ -137,6 +145,40 @@ t.test('a reload serves a rotated certificate to new connections; open ones carr
 
   t.equal((await handshake(gateway.url, {})).certificate, new X509Certificate(rotated.cert).fingerprint256, 'new handshakes get the new certificate')
   t.equal((await capabilities(gateway, kept)).status, 200, 'the connection opened before the reload still serves')
+})
+
+t.test('a reload that replaces the clients CA retires the connections it verified: idle ones at once, a busy one after its answer', async (t) => {
+  const backend = await Backend.start()
+  const gateway = await startGateway({
+    config: {
+      server: { host: '127.0.0.1', port: 0, basePath: '/v2', tls: { cert: server.certFile, key: server.keyFile, ca: 'clients-ca.pem', requestClientCert: true } },
+      auth: hmac.auth,
+      upstream: { url: backend.url },
+      mappings: ['mappings.yaml'],
+    },
+    credentials: hmac.credentials,
+    env: hmac.env,
+    files: { 'mappings.yaml': mapping, 'clients-ca.pem': clients.cert },
+  })
+  t.teardown(async () => {
+    await gateway.close()
+    await backend.close()
+  })
+  const [idle, busy] = [agent({ cert: fireblocks.cert, key: fireblocks.key }), agent({ cert: fireblocks.cert, key: fireblocks.key })]
+  let idleClosed = false
+  idle.on('disconnect', () => (idleClosed = true))
+  t.equal((await capabilities(gateway, idle)).status, 200)
+  backend.respond = () => ({ body: { ok: true }, delayMs: 300 })
+  const answer = capabilities(gateway, busy)
+  await until(() => backend.requests.length === 2, { what: 'the busy request at the backend' })
+
+  writeFileSync(join(gateway.dir, 'clients-ca.pem'), makeAuthority('clients-ca-next').cert)
+  t.ok(gateway.reload(gateway.env).ok)
+  await until(() => idleClosed, { timeoutMs: 2000, what: 'the idle connection closed' })
+  const answered = await answer
+  t.equal(answered.status, 200, 'the request in progress is answered…')
+  t.equal(answered.headers.connection, 'close', '…and its connection ends with it')
+  t.ok((await handshake(gateway.url, { cert: fireblocks.cert, key: fireblocks.key })).error, 'a certificate of the replaced CA no longer connects')
 })
 
 t.test('the backend over HTTPS: a private CA, and the gateway client certificate it requires', async (t) => {

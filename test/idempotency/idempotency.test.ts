@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { Backend, type RecordedRequest } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { type TestGateway, hmac, startGateway } from '../helpers/gateway.js'
+import { until } from '../helpers/poll.js'
 import { RedisServer } from '../helpers/redis.js'
 
 /** A payout backend: every execution gets a new id, so a replay is recognisable. */
@@ -12,6 +13,7 @@ function payouts(req: RecordedRequest) {
   executions++
   if (body.amount === '0') return { status: 422, body: { error: 'AMOUNT_TOO_SMALL' } }
   if (body.amount === '500') return { status: 503, body: { error: 'DOWN' } }
+  if (body.amount === 'slow') return { status: 201, delayMs: 1200, body: { payout_id: randomUUID(), amount: body.amount } }
   return { status: 201, delayMs: 150, body: { payout_id: randomUUID(), amount: body.amount } }
 }
 
@@ -36,9 +38,10 @@ t.teardown(async () => {
   await redis.stop()
 })
 
-async function gatewayWith(store: 'memory' | 'redis'): Promise<TestGateway> {
+async function gatewayWith(store: 'memory' | 'redis', extra: Record<string, unknown> = {}): Promise<TestGateway> {
   return startGateway({
     config: {
+      ...extra,
       ...(store === 'redis' ? { redis: { url: redis.url } } : {}),
       auth: hmac.auth,
       upstream: { url: backend.url },
@@ -102,6 +105,24 @@ for (const store of ['memory', 'redis'] as const) {
     })
   })
 }
+
+t.test('a backend call that outlasts idempotency.lock keeps its key: a retry meanwhile is no second execution', async (t) => {
+  for (const store of ['memory', 'redis'] as const) {
+    const gateway = await gatewayWith(store, { idempotency: { lock: '300ms' } })
+    t.teardown(() => gateway.close())
+    const idempotencyKey = randomUUID()
+    const before = executions
+    const first = post(gateway, { idempotencyKey, amount: 'slow' })
+    await until(() => executions > before, { what: 'the first request at the backend' })
+    const lockOver = Date.now() + 600
+    await until(() => Date.now() > lockOver, { what: 'twice the lock gone by' })
+    const retry = await post(gateway, { idempotencyKey, amount: 'slow' }, 'key-a')
+    const answered = await first
+    t.equal(answered.status, 201)
+    t.ok(retry.status === 503 || retry.text === answered.text, `${store}: the retry waits, then is told the first is in progress (${retry.status}), or gets its answer`)
+    t.equal(executions - before, 1, `${store}: one execution`)
+  }
+})
 
 t.test('20 concurrent duplicates at two instances sharing Redis: one backend execution', async (t) => {
   const gateways = [await gatewayWith('redis'), await gatewayWith('redis')]
