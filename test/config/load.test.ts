@@ -126,6 +126,13 @@ t.test('redis.durability: replicated needs a WAIT shorter than the command timeo
   ])
 })
 
+t.test('idempotency.lock is at least 1s: a claim renewed every third of it must not lapse between renewals', async (t) => {
+  const file = (lock: string) => write({ 'gateway.yaml': `${valid}idempotency:\n  lock: ${lock}\n`, 'credentials.yaml': creds })
+  t.equal(loadConfig(file('1s'), { NL_SECRET: 's' }).idempotency.lockMs, 1000)
+  t.match(problems(file('300ms'), { NL_SECRET: 's' }), [/idempotency\.lock: must be at least 1s/])
+  t.match(problems(file('0ms'), { NL_SECRET: 's' }), [/idempotency\.lock: must be at least 1s/])
+})
+
 t.test('auth.nonceTtl is a minimum retention; outbound listeners off loopback need a token', async (t) => {
   const file = write({ 'gateway.yaml': valid.replace('  credentials:', '  timestampWindow: 5m\n  nonceTtl: 6m\n  credentials:'), 'credentials.yaml': creds })
   t.equal(loadConfig(file, { NL_SECRET: 's' }).auth.nonceTtlMs, 360_000)
