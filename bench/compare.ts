@@ -10,15 +10,14 @@
  * process.cpuUsage(), requests signed before each round. The table goes to
  * stderr: stdout carries the access logs. BENCH_REQUESTS per round, BENCH_ROUNDS.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import type { loadConfig as loadThisConfig } from '../src/config/load.js'
 import { ACCOUNT, benchCredentials, gatewayConfig } from './http.js'
 import { table } from './measure.js'
 import { signedRequests } from './pools.js'
-import { root, start, stopAll, until } from './procs.js'
+import { benchDir, root, start, stopAll, until } from './procs.js'
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 5000)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10)
@@ -28,7 +27,7 @@ const baseDist = process.env.BENCH_BASE_DIST
 if (!baseDist) throw new Error('set BENCH_BASE_DIST to the dist/ of the build to compare with')
 process.on('exit', stopAll)
 
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-compare-'))
+const dir = benchDir('nlgw-compare-')
 const backend = `http://127.0.0.1:${base}`
 const redis = process.env.BENCH_MEMORY ? undefined : `redis://127.0.0.1:${base + 1}`
 start('dist/examples/legacy-exchange/main.js', { env: { HOST: '127.0.0.1', LEGACY_PORT: String(base), LEGACY_LOG_LEVEL: 'error' } })

@@ -12,8 +12,8 @@
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
@@ -26,7 +26,7 @@ import { measure, type Target } from './http.js'
 import { table, type Row } from './measure.js'
 import { paced } from './paced.js'
 import { signedRequests } from './pools.js'
-import { start, stopAll, until } from './procs.js'
+import { benchDir, start, stopAll, until } from './procs.js'
 
 const storeSeconds = Number(process.env.BENCH_STORE_SECONDS ?? 2)
 const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 5)
@@ -38,14 +38,13 @@ const ACCOUNT = 'c2159935-4e32-406c-9de9-e1cd191c037f' // Acme Main
 const root = new URL('../../', import.meta.url).pathname
 const hmac: SigningScheme = { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' }
 
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-bench-durability-'))
+const dir = benchDir('nlgw-bench-durability-')
 // The primary writes an RDB file to sync its replica: into the bench's directory, not the working one.
 const redisServer = (port: number, ...args: string[]) => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' })
 const redis = [redisServer(base + 1), redisServer(base + 2, '--replicaof', '127.0.0.1', String(base + 1))]
 const stopEverything = () => {
   stopAll()
   for (const child of redis) child.kill('SIGKILL')
-  rmSync(dir, { recursive: true, force: true })
 }
 process.on('exit', stopEverything)
 process.on('SIGINT', () => process.exit(130))

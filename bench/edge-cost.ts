@@ -10,9 +10,8 @@
  * BENCH_RATE (requests/s), BENCH_SECONDS, BENCH_REPS (runs per
  * configuration, interleaved; the median is reported).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { createSigner } from '../src/signing/index.js'
@@ -21,13 +20,13 @@ import { ACCOUNT, USER } from './http.js'
 import { table, type Row } from './measure.js'
 import { paced, type PacedRequest, type PacedRun } from './paced.js'
 import { signedRequests } from './pools.js'
-import { cpuSeconds, root, start, stopAll, until } from './procs.js'
+import { benchDir, cpuSeconds, root, start, stopAll, until } from './procs.js'
 
 const rate = Number(process.env.BENCH_RATE ?? 1000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 8)
 const reps = Number(process.env.BENCH_REPS ?? 3)
 const base = Number(process.env.BENCH_PORT ?? 18_400)
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-edge-bench-'))
+const dir = benchDir('nlgw-edge-bench-')
 process.on('exit', stopAll)
 process.on('SIGINT', () => process.exit(130))
 process.on('SIGTERM', () => process.exit(143))

@@ -8,20 +8,19 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { base32 } from '@scure/base'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { stringify } from 'yaml'
 import { createSigner } from '../src/signing/index.js'
 import type { Row } from './measure.js'
-import { root, start, stopAll, until } from './procs.js'
+import { benchDir, root, start, stopAll, until } from './procs.js'
 
 const SECRET = 'flood-secret'
 const B58 = { algorithm: 'hmac', hash: 'sha3-256', preEncoding: 'base58', postEncoding: 'base32' } as const
 
 export async function floodBench({ base, flooders = 32, seconds = 3 }: { base: number; flooders?: number; seconds?: number }): Promise<{ rows: Row[]; findings: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-flood-'))
+  const dir = benchDir('nlgw-flood-')
   const backendUrl = `http://127.0.0.1:${base}`
   start('dist/bench/synthetic-backend.js', { env: { PORT: String(base) } })
   writeFileSync(join(dir, 'secret'), SECRET)

@@ -7,17 +7,16 @@
  * covers the body, so verification grows with it. Growth should be linear: per
  * KiB or per item, the larger sizes cost no more than the smaller ones.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { benchCredentials, gatewayConfig, measure, SCHEMES, type SchemeName } from './http.js'
 import type { Row } from './measure.js'
 import { plainRequests, signedRequests } from './pools.js'
-import { root, start, stopAll, until } from './procs.js'
+import { benchDir, root, start, stopAll, until } from './procs.js'
 
 export async function growthBench(seconds: number, { base }: { base: number }): Promise<{ rows: Row[]; findings: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-growth-'))
+  const dir = benchDir('nlgw-growth-')
   const port = (i: number) => base + i
   const backendUrl = `http://127.0.0.1:${port(0)}`
   start('dist/bench/synthetic-backend.js', { env: { PORT: String(port(0)) } })

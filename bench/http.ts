@@ -10,8 +10,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { createSigner, type SigningScheme } from '../src/signing/index.js'
@@ -19,7 +18,7 @@ import type { Row } from './measure.js'
 import { startNginx } from './nginx.js'
 import { paced } from './paced.js'
 import { plainRequests, signedRequests, type Signing } from './pools.js'
-import { rssMb, start, stop, until } from './procs.js'
+import { benchDir, rssMb, start, stop, until } from './procs.js'
 import { rawRequest, wrk, writePool, type RawRequest, type WrkRun } from './wrk.js'
 
 export const USER = 'db5ed46a-d731-4218-9a7d-d85aa439222f' // Acme Trading, the seeded customer
@@ -115,7 +114,7 @@ export interface HttpBench {
 }
 
 export async function httpBench(seconds: number, { base }: { base: number }): Promise<HttpBench> {
-  const dir = mkdtempSync(join(tmpdir(), 'nlgw-bench-'))
+  const dir = benchDir('nlgw-bench-')
   const port = (i: number) => base + i
   const backendUrl = `http://127.0.0.1:${port(0)}`
   const redisUrl = `redis://127.0.0.1:${port(1)}`

@@ -5,8 +5,9 @@
  * cores, where req/s moves with whatever else the machine is doing.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 
 export const root = new URL('../../', import.meta.url).pathname
 /** The heap flags the image, the manifests and `npm start` ship with. */
@@ -47,6 +48,13 @@ export function stop(child: ChildProcess): void {
 
 export function stopAll(): void {
   for (const child of children.splice(0)) killGroup(child)
+}
+
+/** A directory under the system temp dir for one bench run, removed when the process exits. */
+export function benchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  return dir
 }
 
 export async function until(url: string, timeoutMs = 15_000): Promise<void> {

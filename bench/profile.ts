@@ -6,13 +6,12 @@
  * internals), and keeps the .cpuprofile for Chrome DevTools. BENCH_SECONDS
  * sets the run, BENCH_PORT the first of the loopback ports used.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { benchCredentials, gatewayConfig, measure, USER } from './http.js'
 import { signedRequests } from './pools.js'
-import { root, start, stopAll, until } from './procs.js'
+import { benchDir, root, start, stopAll, until } from './procs.js'
 
 interface ProfileNode {
   id: number
@@ -61,7 +60,7 @@ function top(times: Map<string, number>, total: number, count: number): string {
     .join('\n')
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'nlgw-profile-'))
+const dir = benchDir('nlgw-profile-')
 const backendUrl = `http://127.0.0.1:${base}`
 const redisUrl = `redis://127.0.0.1:${base + 1}`
 const backend = start('dist/examples/legacy-exchange/main.js', { env: { HOST: '127.0.0.1', LEGACY_PORT: String(base), LEGACY_LOG_LEVEL: 'error' } })

@@ -67,7 +67,7 @@ export async function registerRateLimits(app: FastifyInstance, { limits, redis, 
   const unproven = new Unproven()
   const release = (request: FastifyRequest) => {
     if (request.unprovenAddress === null) return
-    unproven.remove(request.unprovenAddress)
+    unproven.release(request.unprovenAddress, request.raw.socket)
     request.unprovenAddress = null
   }
   if (refusedPerAddress) {
@@ -78,10 +78,7 @@ export async function registerRateLimits(app: FastifyInstance, { limits, redis, 
       const state = await check(refusals, request, false)
       const key = address(request)
       if (!state.isAllowed && state.remaining <= unproven.of(key)) refuse(reply, ERRORS.tooManyRefusals, state.ttl)
-      unproven.add(key)
-      request.unprovenAddress = key
-      // A request cut off before its answer was sent gets no onResponse.
-      reply.raw.once('close', () => reply.raw.writableFinished || release(request))
+      if (unproven.hold(key, request.raw.socket)) request.unprovenAddress = key
     })
     app.addHook('onResponse', async (request) => {
       // The answer is gone: a store that cannot count now only shows in nlgw_store_errors_total.

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { ERRORS, GatewayError } from '../src/errors.js'
 import { ListenerConnections } from '../src/tls.js'
 
 declare module 'fastify' {
@@ -8,11 +9,23 @@ declare module 'fastify' {
   }
 }
 
-/** Wires ListenerConnections into an HTTPS listener: a retired connection's answers end it (`Connection: close`). */
+/**
+ * Wires ListenerConnections into an HTTPS listener: a request that arrives on
+ * a retired connection is refused before anything else reads it, and every
+ * answer on one ends it (`Connection: close`), including the answer of a
+ * request that was in progress when the connection was retired.
+ */
 export function trackTlsConnections(app: FastifyInstance): void {
   const connections = new ListenerConnections(app.server as unknown as ConstructorParameters<typeof ListenerConnections>[0])
   app.decorate('tlsConnections', connections)
-  // onSend, not onRequest: a request in progress when the connection was retired is answered with it.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (connections.isRetired(request.raw.socket)) {
+      reply.raw.shouldKeepAlive = false
+      done(new GatewayError(ERRORS.retiredConnection))
+      return
+    }
+    done()
+  })
   app.addHook('onSend', (request, reply, payload, done) => {
     if (connections.isRetired(request.raw.socket)) reply.raw.shouldKeepAlive = false
     done(null, payload)

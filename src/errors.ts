@@ -67,6 +67,7 @@ const CATALOGUE = {
   unknownApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'unknown_key', 'Unknown API key'),
   disabledApiKey: header('X-FBAPI-KEY', 401, 'unauthorized', 'disabled_key', 'API key is disabled'),
   tlsSubjectMismatch: header('X-FBAPI-KEY', 401, 'unauthorized', 'tls_subject', 'API key not bound to this client certificate'),
+  retiredConnection: { status: 401, errorType: 'unauthorized', kind: 'auth', reason: 'tls_retired', message: 'Connection verified by a client CA that has since been replaced: reconnect' },
   missingPlatformSignature: header('X-FB-PLATFORM-SIGNATURE', 400, 'schema-property-error', 'platform_signature', 'Missing X-FB-PLATFORM-SIGNATURE header'),
   badPlatformSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'platform_signature', message: 'Fireblocks platform signature verification failed' },
   badSignature: { status: 401, errorType: 'unauthorized', requestPart: 'headers', kind: 'auth', reason: 'bad_signature', message: 'Signature verification failed' },

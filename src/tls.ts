@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import type { ConnectionOptions, PeerCertificate, TlsOptions, TLSSocket } from 'node:tls'
 import { buildConnector } from 'undici'
 
@@ -35,7 +36,8 @@ export function secureContextOptions(tls: ListenerTls): TlsOptions {
 
 /** A listener's TLS options: its secure context and, for mutual TLS, a verified client certificate required. */
 export function listenerTlsOptions(tls: ListenerTls): TlsOptions {
-  return { ...secureContextOptions(tls), requestCert: tls.requestClientCert, rejectUnauthorized: tls.requestClientCert }
+  // A handshake gets 10 s, not Node's 120: a connection waiting mid-handshake holds a socket for nothing.
+  return { ...secureContextOptions(tls), requestCert: tls.requestClientCert, rejectUnauthorized: tls.requestClientCert, handshakeTimeout: 10_000 }
 }
 
 export function clientTlsOptions(tls: ClientTls | undefined): ConnectionOptions {
@@ -100,31 +102,59 @@ export function verifiedSubject(socket: { authorized?: boolean; getPeerCertifica
  * A TLS listener's connections. TLS 1.2 renegotiation is refused: it would
  * let a client present another certificate on an open connection (TLS 1.3
  * has none). When a reload replaces the CA that client certificates must
- * chain to (a compromised issuer removed, say), the connections that CA
- * verified are retired: closed at once when idle, otherwise after the answer
- * in progress or the next one, so none is kept alive on the old verification.
- * A new server certificate alone retires nothing.
+ * chain to (a compromised issuer removed, say), every connection accepted
+ * before it is retired, for Node binds a connection to the secure context of
+ * the moment it was accepted: one still in its handshake would be verified
+ * by the old CA. A retired connection is closed at once when idle or when it
+ * finishes its handshake, its requests that arrive from then on are refused,
+ * and the answer in progress ends it. A new server certificate alone, or the
+ * same CA certificates spelt differently, retires nothing.
  */
 export class ListenerConnections {
-  private readonly open = new Set<TLSSocket>()
-  private readonly retired = new WeakSet<object>()
+  /** Bumped by each change of client CA; a connection keeps the one current when it was accepted. */
+  private generation = 0
+  private readonly acceptedIn = new Map<string, number>()
+  private readonly generations = new WeakMap<object, number>()
 
-  constructor(private readonly server: { on(event: 'secureConnection', listener: (socket: TLSSocket) => void): unknown; closeIdleConnections(): void }) {
+  constructor(private readonly server: ListenerServer) {
+    // The raw socket and the TLS socket wrapping it share their remote address and port.
+    server.on('connection', (raw) => {
+      const id = peerId(raw)
+      this.acceptedIn.set(id, this.generation)
+      raw.once('close', () => this.acceptedIn.delete(id))
+    })
     server.on('secureConnection', (socket) => {
       socket.disableRenegotiation()
-      this.open.add(socket)
-      socket.once('close', () => this.open.delete(socket))
+      const generation = this.acceptedIn.get(peerId(socket)) ?? this.generation
+      this.generations.set(socket, generation)
+      if (generation < this.generation) socket.destroy()
     })
   }
 
-  /** After a reload from `before` to `after`: retires every open connection when the client CA changed. */
+  /** After a reload from `before` to `after`: retires every connection accepted so far when the client CA changed. */
   renewed(before: ListenerTls | undefined, after: ListenerTls | undefined): void {
-    if (before?.ca === after?.ca) return
-    for (const socket of this.open) this.retired.add(socket)
+    if (sameCertificates(before?.ca, after?.ca)) return
+    this.generation++
     this.server.closeIdleConnections()
   }
 
   isRetired(socket: object): boolean {
-    return this.retired.has(socket)
+    return (this.generations.get(socket) ?? this.generation) < this.generation
   }
+}
+
+interface ListenerServer {
+  on(event: 'connection', listener: (socket: { remoteAddress?: string; remotePort?: number; once(event: 'close', listener: () => void): unknown }) => void): unknown
+  on(event: 'secureConnection', listener: (socket: TLSSocket) => void): unknown
+  closeIdleConnections(): void
+}
+
+const peerId = (socket: { remoteAddress?: string; remotePort?: number }) => `${socket.remoteAddress}|${socket.remotePort}`
+
+/** The same certificates, whatever the PEM's whitespace, order or comments. */
+function sameCertificates(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined) return false
+  const prints = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block).fingerprint256).sort().join()
+  return prints(a) === prints(b)
 }

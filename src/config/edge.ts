@@ -73,13 +73,17 @@ export function checkAddresses(loader: EdgeLoader, list: readonly string[] | und
   list?.forEach((entry, i) => {
     const cidr = parseCidr(entry)
     if (!cidr) loader.at([...path, i], `"${entry}" is not an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32`)
-    else if (coversEveryIpv4(cidr)) loader.at([...path, i], `"${entry}" also matches every IPv4 client (seen as ::ffff:a.b.c.d): list IPv6 blocks that leave out ::ffff:0:0/96, and IPv4 blocks as IPv4`)
+    else if (overlapsMappedIpv4(cidr)) loader.at([...path, i], `"${entry}" reaches into ::ffff:0:0/96, the form a dual-stack listener gives IPv4 clients, so it would match IPv4 clients: write IPv4 blocks as IPv4 (203.0.113.0/24), and IPv6 blocks that leave that range out`)
   })
 }
 
-/** An IPv6 block holding all of ::ffff:0:0/96 (`::/0`, `::/64`…): Node's BlockList matches every IPv4 address against it. */
-function coversEveryIpv4(cidr: NonNullable<ReturnType<typeof parseCidr>>): boolean {
-  if (cidr.family !== 'ipv6' || cidr.prefix > 96) return false
+const MAPPED_IPV4 = new BlockList()
+MAPPED_IPV4.addSubnet('::ffff:0:0', 96, 'ipv6')
+
+/** An IPv6 block that shares addresses with ::ffff:0:0/96: Node's BlockList matches IPv4 clients against those. */
+function overlapsMappedIpv4(cidr: NonNullable<ReturnType<typeof parseCidr>>): boolean {
+  if (cidr.family !== 'ipv6') return false
+  if (cidr.prefix > 96) return MAPPED_IPV4.check(cidr.address, 'ipv6')
   const block = new BlockList()
   block.addSubnet(cidr.address, cidr.prefix, 'ipv6')
   return block.check('::ffff:0:0', 'ipv6')

@@ -96,7 +96,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async extend(key: string, token: string): Promise<void> {
-    const entry = this.live(key)
+    // Not live(): a claim whose holder is still running is renewed even if a late timer let it lapse.
+    const entry = this.entries.get(key)
     if (entry && entry.token === token) entry.expiresAt = this.now() + this.options.lockMs
   }
 

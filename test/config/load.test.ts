@@ -126,6 +126,13 @@ t.test('redis.durability: replicated needs a WAIT shorter than the command timeo
   ])
 })
 
+t.test('idempotency.lock is at least 1s: a claim renewed every third of it must not lapse between renewals', async (t) => {
+  const file = (lock: string) => write({ 'gateway.yaml': `${valid}idempotency:\n  lock: ${lock}\n`, 'credentials.yaml': creds })
+  t.equal(loadConfig(file('1s'), { NL_SECRET: 's' }).idempotency.lockMs, 1000)
+  t.match(problems(file('300ms'), { NL_SECRET: 's' }), [/idempotency\.lock: must be at least 1s/])
+  t.match(problems(file('0ms'), { NL_SECRET: 's' }), [/idempotency\.lock: must be at least 1s/])
+})
+
 t.test('auth.nonceTtl is a minimum retention; outbound listeners off loopback need a token', async (t) => {
   const file = write({ 'gateway.yaml': valid.replace('  credentials:', '  timestampWindow: 5m\n  nonceTtl: 6m\n  credentials:'), 'credentials.yaml': creds })
   t.equal(loadConfig(file, { NL_SECRET: 's' }).auth.nonceTtlMs, 360_000)
@@ -189,13 +196,15 @@ t.test('edge settings: certificates read and checked where they are named, addre
   t.same(loaded.auth.credentials.get('key-1')?.tlsSubject, { CN: 'fireblocks-nl' })
 
   t.same(
-    problems(edge('  tls: { cert: server.crt, key: other.key, requestClientCert: true }\n  allow: [10.0.0.0/33, "::1/129", "::/0", "::ffff:203.0.113.0/120"]\n'), env),
+    problems(edge('  tls: { cert: server.crt, key: other.key, requestClientCert: true }\n  allow: [10.0.0.0/33, "::1/129", "::/0", "::ffff:203.0.113.0/120", "::ffff:0:0/97", "2001:db8::/32", "::/96"]\n'), env),
     [
       'gateway.yaml:3:63: server.tls.requestClientCert: mutual TLS needs ca: the CA client certificates must be signed by',
       'gateway.yaml:3:8: server.tls: the certificate, key or CA cannot be used: error:05800074:x509 certificate routines::key values mismatch',
       'gateway.yaml:4:11: server.allow[0]: "10.0.0.0/33" is not an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32',
       'gateway.yaml:4:24: server.allow[1]: "::1/129" is not an IP address or a CIDR block such as 203.0.113.0/24 or 2001:db8::/32',
-      'gateway.yaml:4:35: server.allow[2]: "::/0" also matches every IPv4 client (seen as ::ffff:a.b.c.d): list IPv6 blocks that leave out ::ffff:0:0/96, and IPv4 blocks as IPv4',
+      'gateway.yaml:4:35: server.allow[2]: "::/0" reaches into ::ffff:0:0/96, the form a dual-stack listener gives IPv4 clients, so it would match IPv4 clients: write IPv4 blocks as IPv4 (203.0.113.0/24), and IPv6 blocks that leave that range out',
+      'gateway.yaml:4:43: server.allow[3]: "::ffff:203.0.113.0/120" reaches into ::ffff:0:0/96, the form a dual-stack listener gives IPv4 clients, so it would match IPv4 clients: write IPv4 blocks as IPv4 (203.0.113.0/24), and IPv6 blocks that leave that range out',
+      'gateway.yaml:4:69: server.allow[4]: "::ffff:0:0/97" reaches into ::ffff:0:0/96, the form a dual-stack listener gives IPv4 clients, so it would match IPv4 clients: write IPv4 blocks as IPv4 (203.0.113.0/24), and IPv6 blocks that leave that range out',
     ],
   )
   t.match(problems(edge('  tls: { cert: missing.crt, key: server.key }\n'), env), [/server\.tls\.cert: cannot read .*missing\.crt: ENOENT$/])

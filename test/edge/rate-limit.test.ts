@@ -11,11 +11,11 @@ const backend = await Backend.start()
 t.teardown(() => backend.close())
 const mapping = 'routes:\n  - route: GET /capabilities\n    upstream: { get: /caps }\n    response: { version: "1", components: {} }\n'
 
-async function limitedGateway(t: Test, rateLimit: Record<string, unknown>, redis?: RedisServer): Promise<TestGateway> {
+async function limitedGateway(t: Test, rateLimit: Record<string, unknown>, redis?: RedisServer, commandTimeout = '300ms'): Promise<TestGateway> {
   const gateway = await startGateway({
     host: '::',
     config: {
-      ...(redis ? { redis: { url: redis.url, commandTimeout: '300ms' } } : {}),
+      ...(redis ? { redis: { url: redis.url, commandTimeout } } : {}),
       server: { host: '::', port: 0, basePath: '/v2' },
       rateLimit,
       auth: hmac.auth,
@@ -116,6 +116,32 @@ t.test('a burst of refusals sent at once, pipelined or over many connections, ge
       t.equal((await atOnce(gateway, address, 1, 1))[0], 429, 'and the address stays slowed')
     }
   }
+})
+
+t.test('clients that leave while the budget is being read give their places back: their address is not locked out', async (t) => {
+  const redis = await RedisServer.start()
+  t.teardown(() => redis.stop())
+  const gateway = await limitedGateway(t, { refusedPerAddress: { max: 5, window: '1m' } }, redis, '3s')
+  const port = Number(new URL(gateway.url).port)
+  const admin = redis.client()
+  t.teardown(() => admin.disconnect())
+  await until(() => admin.status === 'ready', { what: 'the admin connection' })
+  // Redis answers nothing for a second: each request waits in its first hook, and its client gives up meanwhile.
+  await admin.call('CLIENT', 'PAUSE', '1000', 'ALL')
+  const sockets = await Promise.all(times(6, () => new Promise<Socket>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.7' }, () => {
+      socket.write('GET /v2/capabilities HTTP/1.1\r\nhost: x\r\nx-fbapi-key: guessed-key\r\nx-fbapi-timestamp: 1\r\nx-fbapi-nonce: n\r\nx-fbapi-signature: AA==\r\n\r\n')
+      resolve(socket)
+    })
+  })))
+  // Nothing to poll while Redis is paused: give the gateway a moment to read the six requests.
+  const read = Date.now() + 300
+  await until(() => Date.now() > read, { what: 'the requests read' })
+  for (const socket of sockets) socket.destroy()
+  const dispatcher = new Agent({ localAddress: '127.0.0.7' })
+  t.teardown(() => dispatcher.close())
+  await until(async () => (await signed(gateway, { dispatcher })).status === 200, { timeoutMs: 5000, everyMs: 100, what: 'the address served once Redis answers' })
+  t.equal((await signed(gateway, { dispatcher })).status, 200, 'and it stays served')
 })
 
 t.test('two gateways sharing Redis enforce one budget; Redis down is a 503, and they recover without a restart', async (t) => {

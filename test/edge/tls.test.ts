@@ -1,11 +1,12 @@
 import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { X509Certificate } from 'node:crypto'
+import { randomUUID, X509Certificate } from 'node:crypto'
+import { connect as netConnect } from 'node:net'
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { Agent } from 'undici'
 import { Backend } from '../helpers/backend.js'
-import { send } from '../helpers/client.js'
+import { send, signature } from '../helpers/client.js'
 import { request } from 'undici'
 import { hmac, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { until } from '../helpers/poll.js'
@@ -147,7 +148,15 @@ t.test('a reload serves a rotated certificate to new connections; open ones carr
   t.equal((await capabilities(gateway, kept)).status, 200, 'the connection opened before the reload still serves')
 })
 
-t.test('a reload that replaces the clients CA retires the connections it verified: idle ones at once, a busy one after its answer', async (t) => {
+/** A signed GET /v2/capabilities as raw bytes, for a connection driven by hand. */
+function rawCapabilities(): string {
+  const timestamp = String(Date.now())
+  const nonce = randomUUID()
+  const signed = signature(hmac.key, Buffer.from(`${timestamp}${nonce}GET/capabilities`))
+  return `GET /v2/capabilities HTTP/1.1\r\nhost: localhost\r\nx-fbapi-key: test-key\r\nx-fbapi-timestamp: ${timestamp}\r\nx-fbapi-nonce: ${nonce}\r\nx-fbapi-signature: ${signed}\r\n\r\n`
+}
+
+t.test('a reload that replaces the clients CA retires every connection accepted before it', async (t) => {
   const backend = await Backend.start()
   const gateway = await startGateway({
     config: {
@@ -164,20 +173,52 @@ t.test('a reload that replaces the clients CA retires the connections it verifie
     await gateway.close()
     await backend.close()
   })
-  const [idle, busy] = [agent({ cert: fireblocks.cert, key: fireblocks.key }), agent({ cert: fireblocks.cert, key: fireblocks.key })]
+  const port = Number(new URL(gateway.url).port)
+  const caFile = join(gateway.dir, 'clients-ca.pem')
+  const idle = agent({ cert: fireblocks.cert, key: fireblocks.key })
   let idleClosed = false
   idle.on('disconnect', () => (idleClosed = true))
   t.equal((await capabilities(gateway, idle)).status, 200)
-  backend.respond = () => ({ body: { ok: true }, delayMs: 300 })
-  const answer = capabilities(gateway, busy)
-  await until(() => backend.requests.length === 2, { what: 'the busy request at the backend' })
 
-  writeFileSync(join(gateway.dir, 'clients-ca.pem'), makeAuthority('clients-ca-next').cert)
+  // The same CA certificate spelt differently is no change.
+  writeFileSync(caFile, `# the clients CA\n${clients.cert.replaceAll('\n', '\r\n')}`)
   t.ok(gateway.reload(gateway.env).ok)
+  t.equal((await capabilities(gateway, idle)).status, 200)
+  t.notOk(idleClosed, 'a respelt CA file retires nothing')
+
+  // A busy connection: its request in progress at the backend, another pipelined behind it after the reload.
+  backend.respond = () => ({ body: { ok: true }, delayMs: 400 })
+  const busy = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.cert, cert: fireblocks.cert, key: fireblocks.key })
+  let busyAnswers = ''
+  busy.on('data', (chunk: Buffer) => (busyAnswers += chunk.toString('latin1')))
+  const busyClosed = new Promise((resolve) => busy.once('close', resolve))
+  await new Promise((resolve) => busy.once('secureConnect', resolve))
+  busy.write(rawCapabilities())
+  const before = backend.requests.length
+  await until(() => backend.requests.length === before + 1, { what: 'the busy request at the backend' })
+  // A TCP connection accepted now, its handshake finished after the reload: Node gives it the old CA.
+  const parked = netConnect({ host: '127.0.0.1', port })
+  await new Promise((resolve) => parked.once('connect', resolve))
+
+  writeFileSync(caFile, makeAuthority('clients-ca-next').cert)
+  t.ok(gateway.reload(gateway.env).ok)
+  busy.write(rawCapabilities())
   await until(() => idleClosed, { timeoutMs: 2000, what: 'the idle connection closed' })
-  const answered = await answer
-  t.equal(answered.status, 200, 'the request in progress is answered…')
-  t.equal(answered.headers.connection, 'close', '…and its connection ends with it')
+  await busyClosed
+  const statuses = [...busyAnswers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))
+  t.same(statuses.slice(0, 1), [200], 'the request in progress is answered…')
+  t.match(busyAnswers, /connection: close/i, '…and its connection ends with it')
+  t.equal(backend.requests.length, before + 1, 'the request sent after the reload reached nothing')
+
+  const late = await new Promise<string>((resolve) => {
+    const socket = connect({ socket: parked, servername: 'localhost', ca: ca.cert, cert: fireblocks.cert, key: fireblocks.key })
+    socket.once('secureConnect', () => socket.write(rawCapabilities()))
+    socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1').split('\r\n')[0] as string))
+    socket.once('error', (err) => resolve(err.message))
+    socket.once('close', () => resolve('closed'))
+  })
+  t.notMatch(late, /^HTTP/, `a handshake begun before the reload and finished after it: closed, no answer (${late})`)
+  t.equal(backend.requests.length, before + 1)
   t.ok((await handshake(gateway.url, { cert: fireblocks.cert, key: fireblocks.key })).error, 'a certificate of the replaced CA no longer connects')
 })
 

@@ -13,7 +13,7 @@ function payouts(req: RecordedRequest) {
   executions++
   if (body.amount === '0') return { status: 422, body: { error: 'AMOUNT_TOO_SMALL' } }
   if (body.amount === '500') return { status: 503, body: { error: 'DOWN' } }
-  if (body.amount === 'slow') return { status: 201, delayMs: 1200, body: { payout_id: randomUUID(), amount: body.amount } }
+  if (body.amount === 'slow') return { status: 201, delayMs: 2600, body: { payout_id: randomUUID(), amount: body.amount } }
   return { status: 201, delayMs: 150, body: { payout_id: randomUUID(), amount: body.amount } }
 }
 
@@ -108,14 +108,14 @@ for (const store of ['memory', 'redis'] as const) {
 
 t.test('a backend call that outlasts idempotency.lock keeps its key: a retry meanwhile is no second execution', async (t) => {
   for (const store of ['memory', 'redis'] as const) {
-    const gateway = await gatewayWith(store, { idempotency: { lock: '300ms' } })
+    const gateway = await gatewayWith(store, { idempotency: { lock: '1s' } })
     t.teardown(() => gateway.close())
     const idempotencyKey = randomUUID()
     const before = executions
     const first = post(gateway, { idempotencyKey, amount: 'slow' })
     await until(() => executions > before, { what: 'the first request at the backend' })
-    const lockOver = Date.now() + 600
-    await until(() => Date.now() > lockOver, { what: 'twice the lock gone by' })
+    const lockOver = Date.now() + 2000
+    await until(() => Date.now() > lockOver, { timeoutMs: 3000, what: 'twice the lock gone by' })
     const retry = await post(gateway, { idempotencyKey, amount: 'slow' }, 'key-a')
     const answered = await first
     t.equal(answered.status, 201)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { startGateway, hmac } from '../helpers/gateway.js'
+import { until } from '../helpers/poll.js'
 
 const version = (v: string) => `routes:
   - route: GET /accounts/{accountId}/balances
@@ -61,17 +62,20 @@ t.test('reloads under load: no request fails, every answer comes from one whole 
       seen.set(v, (seen.get(v) ?? 0) + 1)
     }
   })
+  const answered = () => [...seen.values()].reduce((a, b) => a + b, 0)
   for (let i = 4; i < 14; i++) {
     writeFileSync(mappingFile, version(String(i)))
     t.equal(gateway.reload(gateway.env).ok, true)
-    await new Promise((r) => setTimeout(r, 30))
+    // Requests in flight across every reload, however slow the machine: wait for answers, not for time.
+    const before = answered()
+    await until(() => answered() >= before + 6, { what: `answers after reload ${i}` })
   }
   stop = true
   await Promise.all(load)
   const statuses = [...seen.keys()].filter((v) => v.startsWith('HTTP'))
-  t.same(statuses, [], 'no failed request')
-  t.ok([...seen.values()].reduce((a, b) => a + b, 0) > 50, `${[...seen.values()].reduce((a, b) => a + b, 0)} requests during 10 reloads`)
+  t.same(statuses, [], `no failed request among ${answered()}`)
   t.ok([...seen.keys()].every((v) => /^(2|[4-9]|1[0-3])$/.test(v)), `versions seen: ${[...seen.keys()].join(',')}`)
+  t.ok(seen.has('13'), 'the last set serves')
   const info = (await gateway.metrics.registry.getSingleMetric('nlgw_config_info')?.get())?.values
   t.equal(info?.length, 1, 'one config hash exported at a time')
 })
