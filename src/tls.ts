@@ -151,10 +151,19 @@ interface ListenerServer {
 
 const peerId = (socket: { remoteAddress?: string; remotePort?: number }) => `${socket.remoteAddress}|${socket.remotePort}`
 
-/** The same certificates, whatever the PEM's whitespace, order or comments. */
+/**
+ * The same certificates, whatever the PEM's whitespace, order or comments.
+ * Anything else in it (a TRUSTED CERTIFICATE, which OpenSSL also takes as a
+ * CA) counts as a change: when unsure, retire.
+ */
 function sameCertificates(a: string | undefined, b: string | undefined): boolean {
   if (a === b) return true
   if (a === undefined || b === undefined) return false
-  const prints = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block).fingerprint256).sort().join()
-  return prints(a) === prints(b)
+  const prints = (pem: string) => {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+    if (blocks.length === 0 || blocks.length !== (pem.match(/-----BEGIN /g) ?? []).length) return undefined
+    return blocks.map((block) => new X509Certificate(block).fingerprint256).sort().join()
+  }
+  const [before, after] = [prints(a), prints(b)]
+  return before !== undefined && before === after
 }

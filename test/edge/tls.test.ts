@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { randomUUID, X509Certificate } from 'node:crypto'
 import { connect as netConnect } from 'node:net'
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls'
@@ -167,7 +168,7 @@ t.test('a reload that replaces the clients CA retires every connection accepted 
     },
     credentials: hmac.credentials,
     env: hmac.env,
-    files: { 'mappings.yaml': mapping, 'clients-ca.pem': clients.cert },
+    files: { 'mappings.yaml': `${mapping}  - route: POST /accounts/{accountId}/transfers/withdrawals/blockchain\n    upstream: { post: /payouts }\n    idempotency: false\n    response: { id: x }\n`, 'clients-ca.pem': clients.cert },
   })
   t.teardown(async () => {
     await gateway.close()
@@ -199,10 +200,26 @@ t.test('a reload that replaces the clients CA retires every connection accepted 
   // A TCP connection accepted now, its handshake finished after the reload: Node gives it the old CA.
   const parked = netConnect({ host: '127.0.0.1', port })
   await new Promise((resolve) => parked.once('connect', resolve))
+  // A withdrawal whose headers arrive before the reload and its body after.
+  const slow = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.cert, cert: fireblocks.cert, key: fireblocks.key })
+  let slowAnswer = ''
+  slow.on('data', (chunk: Buffer) => (slowAnswer += chunk.toString('latin1')))
+  await new Promise((resolve) => slow.once('secureConnect', resolve))
+  const body = '{"amount":"1"}'
+  const timestamp = String(Date.now())
+  const path = '/accounts/acc-1/transfers/withdrawals/blockchain'
+  slow.write(`POST /v2${path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fbapi-key: test-key\r\nx-fbapi-timestamp: ${timestamp}\r\nx-fbapi-nonce: slow-body\r\nx-fbapi-signature: ${signature(hmac.key, Buffer.from(`${timestamp}slow-bodyPOST${path}${body}`))}\r\n\r\n`)
+  // Nothing to poll until the body is sent: give the gateway a moment to read the headers.
+  const headersRead = Date.now() + 200
+  await until(() => Date.now() > headersRead, { what: 'the headers read' })
 
   writeFileSync(caFile, makeAuthority('clients-ca-next').cert)
   t.ok(gateway.reload(gateway.env).ok)
   busy.write(rawCapabilities())
+  slow.write(body)
+  await until(() => /\r\n\r\n\{/.test(slowAnswer), { what: 'the withdrawal answered' })
+  t.match(slowAnswer, /^HTTP\/1\.1 401 .*NLGW_RETIRED_CONNECTION|^HTTP\/1\.1 401 [^]*has since been replaced/, 'a request whose body came after the reload is refused')
+  slow.destroy()
   await until(() => idleClosed, { timeoutMs: 2000, what: 'the idle connection closed' })
   await busyClosed
   const statuses = [...busyAnswers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))
@@ -220,6 +237,34 @@ t.test('a reload that replaces the clients CA retires every connection accepted 
   t.notMatch(late, /^HTTP/, `a handshake begun before the reload and finished after it: closed, no answer (${late})`)
   t.equal(backend.requests.length, before + 1)
   t.ok((await handshake(gateway.url, { cert: fireblocks.cert, key: fireblocks.key })).error, 'a certificate of the replaced CA no longer connects')
+})
+
+t.test('a client CA file holding anything but plain certificates counts as changed: when unsure, retire', async (t) => {
+  // OpenSSL takes a TRUSTED CERTIFICATE as a CA too; its fingerprint is not read here.
+  const trusted = (certFile: string) => execFileSync('openssl', ['x509', '-in', certFile, '-trustout'], { encoding: 'utf8' })
+  const backend = await Backend.start()
+  const gateway = await startGateway({
+    config: {
+      server: { host: '127.0.0.1', port: 0, basePath: '/v2', tls: { cert: server.certFile, key: server.keyFile, ca: 'clients-ca.pem', requestClientCert: true } },
+      auth: hmac.auth,
+      upstream: { url: backend.url },
+      mappings: ['mappings.yaml'],
+    },
+    credentials: hmac.credentials,
+    env: hmac.env,
+    files: { 'mappings.yaml': mapping, 'clients-ca.pem': trusted(clients.certFile) },
+  })
+  t.teardown(async () => {
+    await gateway.close()
+    await backend.close()
+  })
+  const idle = agent({ cert: fireblocks.cert, key: fireblocks.key })
+  let idleClosed = false
+  idle.on('disconnect', () => (idleClosed = true))
+  t.equal((await capabilities(gateway, idle)).status, 200, 'a trusted-form CA verifies clients')
+  writeFileSync(join(gateway.dir, 'clients-ca.pem'), trusted(makeAuthority('clients-ca-other').certFile))
+  t.ok(gateway.reload(gateway.env).ok)
+  await until(() => idleClosed, { timeoutMs: 2000, what: 'the idle connection retired' })
 })
 
 t.test('the backend over HTTPS: a private CA, and the gateway client certificate it requires', async (t) => {
