@@ -191,6 +191,7 @@ function instrumentIdempotency(store: IdempotencyStore, metrics: GatewayMetrics)
     complete: (key, token, print, response) => time(() => store.complete(key, token, print, response)),
     release: (key, token) => time(() => store.release(key, token)),
     extend: (key, token) => time(() => store.extend(key, token)),
+    hold: (key, token) => time(() => store.hold(key, token)),
     changed: (key, waitMs) => store.changed(key, waitMs),
   }
 }

@@ -43,6 +43,8 @@ export async function runOnce(
     if (claim.state !== 'claimed') {
       if (claim.fingerprint !== print) throw new GatewayError(ERRORS.idempotencyKeyReuse)
       if (claim.state === 'done') return { ...claim.response, replayed: true }
+      // Nobody knows whether the backend acted: no waiting for it, and no second run while the hold lasts.
+      if (claim.state === 'held') throw new GatewayError(ERRORS.idempotencyInProgress)
       if (Date.now() >= deadline) throw new GatewayError(ERRORS.idempotencyInProgress)
       await store.changed(key, deadline - Date.now())
       continue
@@ -62,6 +64,7 @@ export async function runOnce(
     const { retention = answered.status >= 500 ? 'release' : 'store', ...response } = answered
     if (retention === 'store') await store.complete(key, claim.token, print, response)
     else if (retention === 'release') await store.release(key, claim.token)
+    else await store.hold(key, claim.token).catch(() => {}) // unrecorded, the claim still lapses only after its lock
     return { ...response, replayed: false }
   }
 }

@@ -5,6 +5,7 @@ import type { Claim, IdempotencyStore, StoredResponse } from './store.js'
 interface Entry {
   fingerprint: string
   token?: string
+  held?: true
   response?: StoredResponse
   expiresAt: number
   waiters: Array<() => void>
@@ -67,7 +68,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, fingerprint: string): Promise<Claim> {
     const entry = this.live(key)
-    if (entry) return entry.response ? { state: 'done', fingerprint: entry.fingerprint, response: entry.response } : { state: 'pending', fingerprint: entry.fingerprint }
+    if (entry) {
+      if (entry.response) return { state: 'done', fingerprint: entry.fingerprint, response: entry.response }
+      return { state: entry.held ? 'held' : 'pending', fingerprint: entry.fingerprint }
+    }
     const full = () => this.entries.size >= this.options.maxEntries || this.bytes >= this.options.maxEntries * 1024
     if (full()) {
       for (const k of [...this.entries.keys()]) this.live(k)
@@ -95,6 +99,14 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     entry.waiters.forEach((wake) => wake())
   }
 
+  async hold(key: string, token: string): Promise<void> {
+    const entry = this.entries.get(key)
+    if (!entry || entry.token !== token) return
+    const waiters = entry.waiters
+    this.put(key, { fingerprint: entry.fingerprint, held: true, expiresAt: this.now() + this.options.lockMs, waiters: [] })
+    waiters.forEach((wake) => wake())
+  }
+
   async extend(key: string, token: string): Promise<void> {
     // Not live(): a claim whose holder is still running is renewed even if a late timer let it lapse.
     const entry = this.entries.get(key)
@@ -103,7 +115,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   changed(key: string, waitMs: number): Promise<void> {
     const entry = this.live(key)
-    if (!entry || entry.response) return Promise.resolve()
+    if (!entry || entry.response || entry.held) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, Math.min(waitMs, Math.max(0, entry.expiresAt - this.now())))
       entry.waiters.push(() => {

@@ -16,6 +16,11 @@ import type { Claim, IdempotencyStore, StoredResponse } from './store.js'
 const COMPLETE = `local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return false`
+const HOLD = `local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local record = cjson.decode(v)
+if record.token ~= ARGV[1] then return false end
+return redis.call('SET', KEYS[1], cjson.encode({ fingerprint = record.fingerprint, held = true }), 'PX', ARGV[2])`
 const EXTEND = `local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`
@@ -26,6 +31,7 @@ return 0`
 interface Record {
   fingerprint: string
   token?: string
+  held?: true
   response?: StoredResponse
 }
 
@@ -58,7 +64,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       const raw = await this.run(() => this.redis.get(this.key(key)))
       if (raw === null) continue // released or expired in between: claim again
       const record = JSON.parse(raw) as Record
-      return record.response ? { state: 'done', fingerprint: record.fingerprint, response: record.response } : { state: 'pending', fingerprint: record.fingerprint }
+      if (record.response) return { state: 'done', fingerprint: record.fingerprint, response: record.response }
+      return { state: record.held ? 'held' : 'pending', fingerprint: record.fingerprint }
     }
   }
 
@@ -68,6 +75,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async release(key: string, token: string): Promise<void> {
     await this.run(() => this.redis.eval(RELEASE, 1, this.key(key), token))
+  }
+
+  async hold(key: string, token: string): Promise<void> {
+    await this.run(() => this.writer.write(this.key(key), ['eval', HOLD, 1, this.key(key), token, this.options.lockMs]))
   }
 
   async extend(key: string, token: string): Promise<void> {

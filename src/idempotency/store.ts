@@ -23,6 +23,8 @@ export type Retention = 'store' | 'release' | 'hold'
 export type Claim =
   | { state: 'claimed'; token: string }
   | { state: 'pending'; fingerprint: string }
+  /** Its request ended without knowing whether the backend acted (Retention `hold`): refused until the hold lapses. */
+  | { state: 'held'; fingerprint: string }
   | { state: 'done'; fingerprint: string; response: StoredResponse }
 
 export interface IdempotencyStore {
@@ -35,6 +37,8 @@ export interface IdempotencyStore {
   release(key: string, token: string): Promise<void>
   /** Holds a claim this request holds for another full lock period, from now. */
   extend(key: string, token: string): Promise<void>
+  /** Turns a claim this request holds into a hold for one lock period: nobody knows whether the backend acted. */
+  hold(key: string, token: string): Promise<void>
   /** Resolves when a pending claim may have changed (completed, released or expired). */
   changed(key: string, waitMs: number): Promise<void>
 }

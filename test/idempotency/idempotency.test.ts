@@ -124,6 +124,24 @@ t.test('a backend call that outlasts idempotency.lock keeps its key: a retry mea
   }
 })
 
+t.test('a timeout after the request was sent holds the key, in either store: a retry is refused at once, not run', async (t) => {
+  for (const store of ['memory', 'redis'] as const) {
+    const gateway = await startGateway({
+      config: { ...(store === 'redis' ? { redis: { url: redis.url } } : {}), auth: hmac.auth, upstream: { url: backend.url, timeout: '300ms' }, mappings: ['mappings.yaml'], idempotency: { lock: '1m' } },
+      credentials: [{ id: 'a', apiKey: 'key-a', secret: { env: 'S' }, subject: 'u' }],
+      env: { S: 's' },
+      files: { 'mappings.yaml': mapping },
+    })
+    t.teardown(() => gateway.close())
+    const idempotencyKey = randomUUID()
+    const before = executions
+    t.equal((await post(gateway, { idempotencyKey, amount: 'slow' })).status, 504, `${store}: the backend did not answer in time`)
+    const retry = await post(gateway, { idempotencyKey, amount: 'slow' })
+    t.equal(retry.status, 503, `${store}: the retry is refused at once`)
+    t.equal(executions - before, 1, `${store}: one execution`)
+  }
+})
+
 t.test('20 concurrent duplicates at two instances sharing Redis: one backend execution', async (t) => {
   const gateways = [await gatewayWith('redis'), await gatewayWith('redis')]
   t.teardown(() => Promise.all(gateways.map((g) => g.close())))
