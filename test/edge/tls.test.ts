@@ -157,7 +157,8 @@ function rawCapabilities(): string {
   return `GET /v2/capabilities HTTP/1.1\r\nhost: localhost\r\nx-fbapi-key: test-key\r\nx-fbapi-timestamp: ${timestamp}\r\nx-fbapi-nonce: ${nonce}\r\nx-fbapi-signature: ${signed}\r\n\r\n`
 }
 
-t.test('a reload that replaces the clients CA retires every connection accepted before it', async (t) => {
+/** A mutual-TLS gateway whose client CA is a file of its own (clients-ca.pem, beside its config), for rotating it. */
+async function rotatingCaGateway(t: Test, caPem: string, mappings = mapping): Promise<{ gateway: TestGateway; backend: Backend; caFile: string }> {
   const backend = await Backend.start()
   const gateway = await startGateway({
     config: {
@@ -168,14 +169,19 @@ t.test('a reload that replaces the clients CA retires every connection accepted 
     },
     credentials: hmac.credentials,
     env: hmac.env,
-    files: { 'mappings.yaml': `${mapping}  - route: POST /accounts/{accountId}/transfers/withdrawals/blockchain\n    upstream: { post: /payouts }\n    idempotency: false\n    response: { id: x }\n`, 'clients-ca.pem': clients.cert },
+    files: { 'mappings.yaml': mappings, 'clients-ca.pem': caPem },
   })
   t.teardown(async () => {
     await gateway.close()
     await backend.close()
   })
+  return { gateway, backend, caFile: join(gateway.dir, 'clients-ca.pem') }
+}
+
+t.test('a reload that replaces the clients CA retires every connection accepted before it', async (t) => {
+  const withdrawals = `${mapping}  - route: POST /accounts/{accountId}/transfers/withdrawals/blockchain\n    upstream: { post: /payouts }\n    idempotency: false\n    response: { id: x }\n`
+  const { gateway, backend, caFile } = await rotatingCaGateway(t, clients.cert, withdrawals)
   const port = Number(new URL(gateway.url).port)
-  const caFile = join(gateway.dir, 'clients-ca.pem')
   const idle = agent({ cert: fireblocks.cert, key: fireblocks.key })
   let idleClosed = false
   idle.on('disconnect', () => (idleClosed = true))
@@ -242,27 +248,12 @@ t.test('a reload that replaces the clients CA retires every connection accepted 
 t.test('a client CA file holding anything but plain certificates counts as changed: when unsure, retire', async (t) => {
   // OpenSSL takes a TRUSTED CERTIFICATE as a CA too; its fingerprint is not read here.
   const trusted = (certFile: string) => execFileSync('openssl', ['x509', '-in', certFile, '-trustout'], { encoding: 'utf8' })
-  const backend = await Backend.start()
-  const gateway = await startGateway({
-    config: {
-      server: { host: '127.0.0.1', port: 0, basePath: '/v2', tls: { cert: server.certFile, key: server.keyFile, ca: 'clients-ca.pem', requestClientCert: true } },
-      auth: hmac.auth,
-      upstream: { url: backend.url },
-      mappings: ['mappings.yaml'],
-    },
-    credentials: hmac.credentials,
-    env: hmac.env,
-    files: { 'mappings.yaml': mapping, 'clients-ca.pem': trusted(clients.certFile) },
-  })
-  t.teardown(async () => {
-    await gateway.close()
-    await backend.close()
-  })
+  const { gateway, caFile } = await rotatingCaGateway(t, trusted(clients.certFile))
   const idle = agent({ cert: fireblocks.cert, key: fireblocks.key })
   let idleClosed = false
   idle.on('disconnect', () => (idleClosed = true))
   t.equal((await capabilities(gateway, idle)).status, 200, 'a trusted-form CA verifies clients')
-  writeFileSync(join(gateway.dir, 'clients-ca.pem'), trusted(makeAuthority('clients-ca-other').certFile))
+  writeFileSync(caFile, trusted(makeAuthority('clients-ca-other').certFile))
   t.ok(gateway.reload(gateway.env).ok)
   await until(() => idleClosed, { timeoutMs: 2000, what: 'the idle connection retired' })
 })
