@@ -90,11 +90,14 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   }
 
   const respond = () => answer(key, route, routeRequest, request, validators, options, onUpstream, onMappingError, () => state.acted)
-  const idempotencyKey = route.idempotency && request.method !== 'GET' ? (body as Record<string, unknown> | undefined)?.idempotencyKey : undefined
-  if (typeof idempotencyKey !== 'string') return { ...(await respond()), replayed: false, upstreamSeconds: state.upstreamSeconds }
-  if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX) {
-    throw new GatewayError(ERRORS.requestInvalid, { message: `idempotencyKey is longer than ${IDEMPOTENCY_KEY_MAX} characters`, propertyName: '/idempotencyKey', requestPart: 'body' })
-  }
+  const idempotent = route.idempotency && request.method !== 'GET'
+  const idempotencyKey = idempotent ? (body as Record<string, unknown> | undefined)?.idempotencyKey : undefined
+  // A key the guard cannot use is refused, not waved through: a retry of it would be a second execution.
+  // (A body without one is answered unguarded; the OpenAPI document, when loaded, requires it where the spec does.)
+  const badKey = (message: string) => new GatewayError(ERRORS.requestInvalid, { message, propertyName: '/idempotencyKey', requestPart: 'body' })
+  if (idempotencyKey === undefined) return { ...(await respond()), replayed: false, upstreamSeconds: state.upstreamSeconds }
+  if (typeof idempotencyKey !== 'string' || idempotencyKey === '') throw badKey('idempotencyKey must be a non-empty string')
+  if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX) throw badKey(`idempotencyKey is longer than ${IDEMPOTENCY_KEY_MAX} characters`)
   // Scoped by customer (whichever of its credentials presents the key) and canonical target: the same key on
   // another endpoint is another request. Every part is percent-encoded: no key can spell another's, nor a Redis hash tag.
   const scope = `${subjectScope(request.credential.subject)}:${request.method} ${request.target.path}:${encodeURIComponent(idempotencyKey)}`

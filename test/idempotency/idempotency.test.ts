@@ -142,6 +142,22 @@ t.test('a timeout after the request was sent holds the key, in either store: a r
   }
 })
 
+t.test('an idempotencyKey the guard cannot use is refused before the backend, with or without the OpenAPI document', async (t) => {
+  const gateway = await gatewayWith('memory')
+  t.teardown(() => gateway.close())
+  const before = executions
+  for (const [what, body] of [
+    ['a number', { idempotencyKey: 4242, amount: '1' }],
+    ['an array', { idempotencyKey: ['k'], amount: '1' }],
+    ['empty', { idempotencyKey: '', amount: '1' }],
+    ['null', { idempotencyKey: null, amount: '1' }],
+  ] as const) {
+    const res = await post(gateway, body)
+    t.same([res.status, res.json?.propertyName, res.json?.requestPart], [400, '/idempotencyKey', 'body'], `${what}: 400`)
+  }
+  t.equal(executions, before, 'nothing reached the backend')
+})
+
 t.test('20 concurrent duplicates at two instances sharing Redis: one backend execution', async (t) => {
   const gateways = [await gatewayWith('redis'), await gatewayWith('redis')]
   t.teardown(() => Promise.all(gateways.map((g) => g.close())))
