@@ -11,6 +11,8 @@ import type { IdempotencyStore, Retention, StoredResponse } from './store.js'
  */
 export interface Outcome extends StoredResponse {
   replayed: boolean
+  /** Whether the store kept what this execution left (its answer, a release or a hold). */
+  recorded: boolean
 }
 
 /** Keys sorted at every level: the same JSON in another key order is the same request. */
@@ -42,29 +44,46 @@ export async function runOnce(
     const claim = await store.claim(key, print)
     if (claim.state !== 'claimed') {
       if (claim.fingerprint !== print) throw new GatewayError(ERRORS.idempotencyKeyReuse)
-      if (claim.state === 'done') return { ...claim.response, replayed: true }
+      if (claim.state === 'done') return { ...claim.response, replayed: true, recorded: true }
       // Nobody knows whether the backend acted: no waiting for it, and no second run while the hold lasts.
       if (claim.state === 'held') throw new GatewayError(ERRORS.idempotencyInProgress)
       if (Date.now() >= deadline) throw new GatewayError(ERRORS.idempotencyInProgress)
       await store.changed(key, deadline - Date.now())
       continue
     }
-    let answered: StoredResponse & { retention?: Retention }
-    // Held while the work runs, however long that is: a claim that expired under a request still
-    // waiting for its backend would let a retry execute it a second time.
-    const holding = setInterval(() => store.extend(key, claim.token).catch(() => {}), Math.max(1, Math.floor(waitMs / 3)))
+    // Held while the work runs and its outcome is recorded, however long that is: a claim that lapsed under
+    // a request still waiting for its backend would let a retry execute it a second time. Renewed every fifth
+    // of the lock, so a store that cannot answer for up to four fifths of it loses nothing.
+    const holding = setInterval(() => store.extend(key, claim.token).catch(() => {}), Math.max(1, Math.floor(waitMs / 5)))
     try {
-      answered = await work()
-    } catch (err) {
-      await store.release(key, claim.token).catch(() => {})
-      throw err
+      let answered: StoredResponse & { retention?: Retention }
+      try {
+        answered = await work()
+      } catch (err) {
+        await store.release(key, claim.token).catch(() => {})
+        throw err
+      }
+      const { retention = answered.status >= 500 ? 'release' : 'store', ...response } = answered
+      const record = retention === 'store' ? () => store.complete(key, claim.token, print, response) : retention === 'release' ? () => store.release(key, claim.token) : () => store.hold(key, claim.token)
+      // The backend has answered: its answer is the client's whether or not the store could keep it (a 503 now
+      // would only send a retry after something that happened). Unrecorded, the claim lapses after its lock.
+      const recorded = await persistently(record, Date.now() + waitMs)
+      return { ...response, replayed: false, recorded }
     } finally {
       clearInterval(holding)
     }
-    const { retention = answered.status >= 500 ? 'release' : 'store', ...response } = answered
-    if (retention === 'store') await store.complete(key, claim.token, print, response)
-    else if (retention === 'release') await store.release(key, claim.token)
-    else await store.hold(key, claim.token).catch(() => {}) // unrecorded, the claim still lapses only after its lock
-    return { ...response, replayed: false }
+  }
+}
+
+/** `operation` tried until it succeeds or `deadline` passes, backing off from 50 ms to 1 s; whether it succeeded. */
+async function persistently(operation: () => Promise<void>, deadline: number): Promise<boolean> {
+  for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+    try {
+      await operation()
+      return true
+    } catch {
+      if (Date.now() + wait > deadline) return false
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
   }
 }

@@ -109,7 +109,9 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
     return { status: result.status, body: result.body, ...(result.retention ? { retention: result.retention } : {}) }
   })
   if (outcome.replayed) options.metrics.idempotentReplays.inc({ route: key })
-  return { ...outcome, ...(refusal ? { refusal } : {}), upstreamSeconds: state.upstreamSeconds }
+  if (!outcome.recorded) request.log.error({ route: key, status: outcome.status }, 'the idempotency store could not keep this answer: a retry after the lock may execute again')
+  const { recorded: _recorded, ...answered } = outcome
+  return { ...answered, ...(refusal ? { refusal } : {}), upstreamSeconds: state.upstreamSeconds }
 }
 
 /**

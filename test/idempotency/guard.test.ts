@@ -25,7 +25,7 @@ t.test('concurrent duplicates share one execution; a thrown error releases the k
   t.same(new Set(outcomes.map((o) => o.body)), new Set(['{"run":1}']))
   t.equal(outcomes.filter((o) => !o.replayed).length, 1)
   await t.rejects(runOnce(store, 'boom', 'fp', 5_000, async () => Promise.reject(new Error('crash'))), /crash/)
-  t.same(await runOnce(store, 'boom', 'fp', 5_000, work), { status: 201, body: '{"run":2}', replayed: false }, 'a retry after a crash runs')
+  t.same(await runOnce(store, 'boom', 'fp', 5_000, work), { status: 201, body: '{"run":2}', replayed: false, recorded: true }, 'a retry after a crash runs')
   await t.rejects(runOnce(store, 'k', 'other', 5_000, work), GatewayError)
 })
 
@@ -36,7 +36,7 @@ t.test('a full memory store refuses new keys rather than forgetting live ones', 
   await runOnce(store, 'a', 'fp', 100, done)
   await runOnce(store, 'b', 'fp', 100, done)
   await t.rejects(runOnce(store, 'c', 'fp', 100, done), StoreUnavailableError)
-  t.same(await runOnce(store, 'a', 'fp', 100, done), { status: 200, body: '{}', replayed: true }, 'live records still answer')
+  t.same(await runOnce(store, 'a', 'fp', 100, done), { status: 200, body: '{}', replayed: true, recorded: true }, 'live records still answer')
   now = 1_000
   t.equal((await runOnce(store, 'c', 'fp', 100, done)).replayed, false, 'expired records make room')
 })

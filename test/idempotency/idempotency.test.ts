@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { Backend, type RecordedRequest } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { type TestGateway, hmac, startGateway } from '../helpers/gateway.js'
+import { Link } from '../helpers/link.js'
 import { until } from '../helpers/poll.js'
 import { RedisServer } from '../helpers/redis.js'
 
@@ -13,6 +14,7 @@ function payouts(req: RecordedRequest) {
   executions++
   if (body.amount === '0') return { status: 422, body: { error: 'AMOUNT_TOO_SMALL' } }
   if (body.amount === '500') return { status: 503, body: { error: 'DOWN' } }
+  if (body.amount === 'second') return { status: 201, delayMs: 1000, body: { payout_id: randomUUID(), amount: body.amount } }
   if (body.amount === 'slow') return { status: 201, delayMs: 2600, body: { payout_id: randomUUID(), amount: body.amount } }
   return { status: 201, delayMs: 150, body: { payout_id: randomUUID(), amount: body.amount } }
 }
@@ -156,6 +158,32 @@ t.test('an idempotencyKey the guard cannot use is refused before the backend, wi
     t.same([res.status, res.json?.propertyName, res.json?.requestPart], [400, '/idempotencyKey', 'body'], `${what}: 400`)
   }
   t.equal(executions, before, 'nothing reached the backend')
+})
+
+t.test('Redis out of reach when the backend answers: the answer is kept once Redis is back, and a retry gets it', async (t) => {
+  const link = await Link.to(redis.port)
+  t.teardown(() => link.close())
+  const gateway = await startGateway({
+    config: { redis: { url: link.url }, auth: hmac.auth, upstream: { url: backend.url }, mappings: ['mappings.yaml'], idempotency: { lock: '4s' } },
+    credentials: [{ id: 'a', apiKey: 'key-a', secret: { env: 'S' }, subject: 'u' }],
+    env: { S: 's' },
+    files: { 'mappings.yaml': mapping },
+  })
+  t.teardown(() => gateway.close())
+  const idempotencyKey = randomUUID()
+  const before = executions
+  const first = post(gateway, { idempotencyKey, amount: 'second' })
+  await until(() => executions > before, { what: 'the withdrawal at the backend' })
+  link.cut()
+  // Back after the backend has answered (1 s), well inside the lock.
+  const back = Date.now() + 1500
+  await until(() => Date.now() > back, { timeoutMs: 3000, what: 'Redis out of reach for a while' })
+  link.restore()
+  const answered = await first
+  t.equal(answered.status, 201, 'the client is told what the backend did')
+  const retry = await post(gateway, { idempotencyKey, amount: 'second' })
+  t.same([retry.status, retry.text], [201, answered.text], 'the retry gets the same answer, from the store')
+  t.equal(executions - before, 1, 'one execution')
 })
 
 t.test('20 concurrent duplicates at two instances sharing Redis: one backend execution', async (t) => {
