@@ -30,13 +30,24 @@ export interface UpstreamClient {
 }
 
 export class UpstreamError extends Error {
+  /** The call's method, and the status the backend had answered before the exchange failed (0: none). */
+  readonly method: string
+  readonly status: number
+
   constructor(
     readonly kind: 'timeout' | 'unavailable' | 'too-large',
     message: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; method?: string; status?: number } = {},
   ) {
-    super(message, options)
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'UpstreamError'
+    this.method = options.method ?? ''
+    this.status = options.status ?? 0
+  }
+
+  /** A call that changes something whose success status arrived: the backend acted, whatever became of its body. */
+  get acted(): boolean {
+    return this.method !== 'GET' && this.status >= 200 && this.status <= 299
   }
 }
 
@@ -75,11 +86,12 @@ export class Upstream implements UpstreamClient {
       this.pool.dispatch({ method: method as 'GET', path, headers, body: body ?? null }, exchange)
       return await exchange.answer
     } catch (err) {
-      if (err instanceof UpstreamError) throw err
+      const exchanged = { method, status: exchange.received }
+      if (err instanceof UpstreamError) throw new UpstreamError(err.kind, err.message, { ...exchanged, cause: err.cause })
       if (isTimeout(err)) {
-        throw new UpstreamError('timeout', `upstream ${method} ${path} timed out after ${timeoutMs} ms`, { cause: err })
+        throw new UpstreamError('timeout', `upstream ${method} ${path} timed out after ${timeoutMs} ms`, { ...exchanged, cause: err })
       }
-      throw new UpstreamError('unavailable', `upstream ${method} ${path} failed: ${(err as { code?: string }).code || (err as Error).message}`, { cause: err })
+      throw new UpstreamError('unavailable', `upstream ${method} ${path} failed: ${(err as { code?: string }).code || (err as Error).message}`, { ...exchanged, cause: err })
     } finally {
       clearTimeout(timer)
     }
@@ -106,6 +118,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   private expired: unknown
   private settled = false
   private status = 0
+
+  /** The status line's code once it has arrived (0 before). */
+  get received(): number {
+    return this.status
+  }
   private headers: Record<string, string | string[] | undefined> = {}
   private readonly chunks: Buffer[] = []
   private size = 0

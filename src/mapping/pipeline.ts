@@ -182,6 +182,8 @@ function retention(refusal: GatewayError, acted: boolean): Retention {
   if (refusal.spec.status < 500) return 'store'
   const cause = refusal.cause
   if (cause instanceof UpstreamError) {
+    // Its success status came and its body did not (cut, stalled, too large): it acted, and a retry would again.
+    if (cause.acted) return 'store'
     const code = (cause.cause as { code?: string } | undefined)?.code
     // Refused before sending: a clean retry, unless an earlier call already acted.
     if (cause.kind === 'unavailable' && code !== undefined && NOT_SENT.has(code)) return acted ? 'hold' : 'release'

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { hmac, startGateway } from '../helpers/gateway.js'
@@ -31,10 +32,11 @@ t.teardown(async () => {
   await gateway.close()
   await backend.close()
 })
-const withdraw = (key: string, timeoutMs = 10_000) => Promise.race([
-  send(gateway.url, { method: 'POST', path: '/v2/accounts/a/transfers/withdrawals/blockchain', key: hmac.key, body: JSON.stringify({ idempotencyKey: key, amount: '1' }) }),
+const withdrawAt = (url: string, key: string, timeoutMs = 10_000) => Promise.race([
+  send(url, { method: 'POST', path: '/v2/accounts/a/transfers/withdrawals/blockchain', key: hmac.key, body: JSON.stringify({ idempotencyKey: key, amount: '1' }) }),
   new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs)),
 ])
+const withdraw = (key: string, timeoutMs = 10_000) => withdrawAt(gateway.url, key, timeoutMs)
 const payouts = () => backend.requests.filter((r) => r.url === '/payouts').length
 
 t.test('a timeout after the request was sent holds the key: no second execution while the lock lasts', async (t) => {
@@ -49,6 +51,37 @@ t.test('a timeout after the request was sent holds the key: no second execution 
   // Once the lock has expired the key is free again: the withdrawal runs (once more; the backend should deduplicate by the key it is given).
   await until(async () => (await withdraw(key))?.status === 200, { timeoutMs: 8000, everyMs: 200, what: 'the held key to be released by its lock' })
   t.equal(payouts(), before + 2)
+})
+
+t.test('the success status of the backend arrived and its body never did: it acted, so the answer is kept, even past the lock', async (t) => {
+  let payoutsSeen = 0
+  // A backend that sends 201 and its headers, then stalls the body past the gateway's timeout.
+  const stalling = createServer((_req, res) => {
+    payoutsSeen++
+    res.writeHead(201, { 'content-type': 'application/json', 'content-length': '64' })
+    res.write('{"id":')
+  })
+  await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    stalling.closeAllConnections()
+    stalling.close()
+  })
+  const stalled = await startGateway({
+    config: { auth: hmac.auth, upstream: { url: `http://127.0.0.1:${(stalling.address() as { port: number }).port}` }, mappings: ['mappings.yaml'], idempotency: { lock: '1s' } },
+    credentials: [{ apiKey: 'test-key', secret: { env: 'S' }, subject: 'u' }],
+    env: hmac.env,
+    files: { 'mappings.yaml': mapping },
+  })
+  t.teardown(() => stalled.close())
+  const key = randomUUID()
+  const send = () => withdrawAt(stalled.url, key)
+  const first = await send()
+  t.equal(first?.status, 504)
+  const lockOver = Date.now() + 1500
+  await until(() => Date.now() > lockOver, { timeoutMs: 3000, what: 'the lock gone by' })
+  const retry = await send()
+  t.same([retry?.status, retry?.text], [504, first?.text], 'the retry gets the kept answer')
+  t.equal(payoutsSeen, 1, 'one payout')
 })
 
 t.test('the backend acted and only the translation failed: the 502 is kept, retries are never executed', async (t) => {
