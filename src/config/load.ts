@@ -214,7 +214,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (upstreamTls && !raw.upstream.url.startsWith('https://')) at(['upstream', 'tls'], 'applies to an https:// upstream.url only')
   const idempotency = { ttlMs: parseDuration(raw.idempotency.ttl, 0), lockMs: parseDuration(raw.idempotency.lock, 0), maxEntries: raw.idempotency.maxEntries }
   if (idempotency.ttlMs < MIN_IDEMPOTENCY_TTL_MS) at(['idempotency', 'ttl'], 'Network Link requires retries to be recognised for at least 72h')
-  if (idempotency.lockMs < MIN_IDEMPOTENCY_LOCK_MS) at(['idempotency', 'lock'], 'must be at least 1s: a claim is renewed every third of it while its request runs, and a shorter one can lapse between renewals')
+  if (idempotency.lockMs < MIN_IDEMPOTENCY_LOCK_MS) at(['idempotency', 'lock'], 'must be at least 1s: a claim is renewed every fifth of it while its request runs, and a shorter one can lapse between renewals')
   const workers = raw.server.workers === 'auto' ? availableParallelism() : raw.server.workers
   if (workers > 1 && !raw.redis) {
     at(['server', 'workers'], `${workers} workers need redis.url (or REDIS_URL): each worker has its own memory, so a nonce one worker saw another would accept`)
