@@ -67,13 +67,16 @@ export async function runOnce(
       const record = retention === 'store' ? () => store.complete(key, claim.token, print, response) : retention === 'release' ? () => store.release(key, claim.token) : () => store.hold(key, claim.token)
       // The backend has answered: its answer is the client's whether or not the store could keep it (a 503 now
       // would only send a retry after something that happened). Unrecorded, the claim lapses after its lock.
-      const recorded = await persistently(record, Date.now() + waitMs)
+      const recorded = await persistently(record, Date.now() + Math.min(waitMs, RECORD_PATIENCE_MS))
       return { ...response, replayed: false, recorded }
     } finally {
       clearInterval(holding)
     }
   }
 }
+
+/** How long an outcome is retried when the store does not take it: a blip rides through, the client waits no longer. */
+const RECORD_PATIENCE_MS = 5000
 
 /** `operation` tried until it succeeds or `deadline` passes, backing off from 50 ms to 1 s; whether it succeeded. */
 async function persistently(operation: () => Promise<void>, deadline: number): Promise<boolean> {
