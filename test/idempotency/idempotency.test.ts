@@ -43,11 +43,11 @@ t.teardown(async () => {
 async function gatewayWith(store: 'memory' | 'redis', extra: Record<string, unknown> = {}): Promise<TestGateway> {
   return startGateway({
     config: {
-      ...extra,
       ...(store === 'redis' ? { redis: { url: redis.url } } : {}),
       auth: hmac.auth,
       upstream: { url: backend.url },
       mappings: ['mappings.yaml'],
+      ...extra,
     },
     credentials: [
       { id: 'a', apiKey: 'key-a', secret: { env: 'S' }, subject: 'u' },
@@ -128,12 +128,7 @@ t.test('a backend call that outlasts idempotency.lock keeps its key: a retry mea
 
 t.test('a timeout after the request was sent holds the key, in either store: a retry is refused at once, not run', async (t) => {
   for (const store of ['memory', 'redis'] as const) {
-    const gateway = await startGateway({
-      config: { ...(store === 'redis' ? { redis: { url: redis.url } } : {}), auth: hmac.auth, upstream: { url: backend.url, timeout: '300ms' }, mappings: ['mappings.yaml'], idempotency: { lock: '1m' } },
-      credentials: [{ id: 'a', apiKey: 'key-a', secret: { env: 'S' }, subject: 'u' }],
-      env: { S: 's' },
-      files: { 'mappings.yaml': mapping },
-    })
+    const gateway = await gatewayWith(store, { upstream: { url: backend.url, timeout: '300ms' }, idempotency: { lock: '1m' } })
     t.teardown(() => gateway.close())
     const idempotencyKey = randomUUID()
     const before = executions
@@ -163,12 +158,7 @@ t.test('an idempotencyKey the guard cannot use is refused before the backend, wi
 t.test('Redis out of reach when the backend answers: the answer is kept once Redis is back, and a retry gets it', async (t) => {
   const link = await Link.to(redis.port)
   t.teardown(() => link.close())
-  const gateway = await startGateway({
-    config: { redis: { url: link.url }, auth: hmac.auth, upstream: { url: backend.url }, mappings: ['mappings.yaml'], idempotency: { lock: '4s' } },
-    credentials: [{ id: 'a', apiKey: 'key-a', secret: { env: 'S' }, subject: 'u' }],
-    env: { S: 's' },
-    files: { 'mappings.yaml': mapping },
-  })
+  const gateway = await gatewayWith('redis', { redis: { url: link.url }, idempotency: { lock: '4s' } })
   t.teardown(() => gateway.close())
   const idempotencyKey = randomUUID()
   const before = executions
