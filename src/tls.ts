@@ -87,7 +87,7 @@ export function subjectMatches(required: Readonly<Record<string, string>>, prese
 /**
  * `getPeerCertificate()` builds a new object on every call (30 µs measured),
  * and a connection's certificate never changes (renegotiation is refused:
- * `refuseRenegotiation`), so the subject is read once per connection.
+ * `ListenerConnections`), so the subject is read once per connection.
  */
 const subjects = new WeakMap<object, CertificateSubject | undefined>()
 
