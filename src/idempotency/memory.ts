@@ -85,26 +85,25 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, token: string, fingerprint: string, response: StoredResponse): Promise<void> {
-    const entry = this.entries.get(key)
-    if (!entry || entry.token !== token) return
-    const waiters = entry.waiters
-    this.put(key, { fingerprint, response, expiresAt: this.now() + this.options.ttlMs, waiters: [] })
-    waiters.forEach((wake) => wake())
+    this.settle(key, token, () => ({ fingerprint, response, expiresAt: this.now() + this.options.ttlMs }))
   }
 
   async release(key: string, token: string): Promise<void> {
-    const entry = this.entries.get(key)
-    if (!entry || entry.token !== token) return
-    this.remove(key)
-    entry.waiters.forEach((wake) => wake())
+    this.settle(key, token, () => undefined)
   }
 
   async hold(key: string, token: string): Promise<void> {
+    this.settle(key, token, (claim) => ({ fingerprint: claim.fingerprint, held: true, expiresAt: this.now() + this.options.lockMs }))
+  }
+
+  /** Replaces (or, given nothing, removes) the claim `token` holds, and wakes whoever waits on it. */
+  private settle(key: string, token: string, next: (claim: Entry) => Omit<Entry, 'waiters'> | undefined): void {
     const entry = this.entries.get(key)
     if (!entry || entry.token !== token) return
-    const waiters = entry.waiters
-    this.put(key, { fingerprint: entry.fingerprint, held: true, expiresAt: this.now() + this.options.lockMs, waiters: [] })
-    waiters.forEach((wake) => wake())
+    const replacement = next(entry)
+    if (replacement) this.put(key, { ...replacement, waiters: [] })
+    else this.remove(key)
+    entry.waiters.forEach((wake) => wake())
   }
 
   async extend(key: string, token: string): Promise<void> {
