@@ -117,12 +117,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined
   private expired: unknown
   private settled = false
-  private status = 0
-
   /** The status line's code once it has arrived (0 before). */
-  get received(): number {
-    return this.status
-  }
+  received = 0
   private headers: Record<string, string | string[] | undefined> = {}
   private readonly chunks: Buffer[] = []
   private size = 0
@@ -147,7 +143,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    this.status = statusCode
+    this.received = statusCode
     this.headers = headers
   }
 
@@ -160,7 +156,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.settled) return
     this.settled = true
-    this.resolve({ status: this.status, headers: this.headers, body: this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size) })
+    this.resolve({ status: this.received, headers: this.headers, body: this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size) })
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
