@@ -19,7 +19,7 @@ const backend = await payoutBackend()
 const gateways = await startGateways(2, { url: cluster.url, durability: 'replicated', waitTimeout: '250ms' }, backend)
 const [a, b] = gateways.map((g) => g.url) as [string, string]
 t.teardown(async () => {
-  await stopGateways(gateways)
+  await stopGateways(gateways, t)
   await Promise.all([cluster.stop(), backend.close()])
 })
 

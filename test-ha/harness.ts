@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Test } from 'tap'
 import { Backend, type RecordedRequest } from '../test/helpers/backend.js'
 import { send } from '../test/helpers/client.js'
 import { hmac } from '../test/helpers/gateway.js'
@@ -47,13 +48,35 @@ export async function startGateways(count: number, redis: Record<string, unknown
   return gateways
 }
 
-export async function stopGateways(gateways: ServerProcess[]): Promise<void> {
+/**
+ * Kills the gateways. When `t` has failed, first prints the errors they
+ * logged (distinct messages, counted): the causes behind their 503s, which
+ * the answers do not carry.
+ */
+export async function stopGateways(gateways: ServerProcess[], t?: Test): Promise<void> {
+  if (t && !t.passing()) console.error(`gateway errors:\n${gateways.map((g, i) => loggedErrors(i, g.output())).join('\n')}`)
   await Promise.all(
     gateways.map((g) => {
       g.child.kill('SIGKILL')
       return g.exited
     }),
   )
+}
+
+function loggedErrors(index: number, output: string): string {
+  const counts = new Map<string, number>()
+  for (const line of output.split('\n')) {
+    let entry: { level?: number; msg?: string; err?: { message?: string } }
+    try {
+      entry = JSON.parse(line) as typeof entry
+    } catch {
+      continue
+    }
+    if ((entry.level ?? 0) < 40) continue
+    const message = `${entry.msg ?? ''}: ${entry.err?.message ?? ''}`
+    counts.set(message, (counts.get(message) ?? 0) + 1)
+  }
+  return [...counts].map(([message, n]) => `  gateway ${index}: ${n}× ${message}`).join('\n')
 }
 
 export interface Result {
@@ -100,10 +123,17 @@ export class SteadyLoad {
       const after = this.since(time)
       const lastFailure = after.findLastIndex((r) => r.status !== 200)
       if (after.length - lastFailure - 1 >= count) return (after[lastFailure + 1] as Result).at - time
-      if (Date.now() > deadline) throw new Error(`no recovery within ${timeoutMs} ms: ${summary(after)}`)
+      if (Date.now() > deadline) throw new Error(`no recovery within ${timeoutMs} ms: ${summary(after)}; ${failures(after)}`)
       await new Promise((r) => setTimeout(r, 50))
     }
   }
+}
+
+/** The distinct texts of the answers other than 200, with counts, for messages. */
+export function failures(results: Result[]): string {
+  const counts = new Map<string, number>()
+  for (const { status, text } of results) if (status !== 200) counts.set(`${status} ${text}`, (counts.get(`${status} ${text}`) ?? 0) + 1)
+  return [...counts].map(([text, n]) => `${n}× ${text}`).join('; ')
 }
 
 /** Status → count, for messages. */

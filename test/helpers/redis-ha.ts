@@ -40,10 +40,9 @@ export class Sentinels {
     return set
   }
 
-  /** The port of the primary the sentinels currently agree on (asked of the first that answers). */
-  async primaryPort(): Promise<number> {
-    const ports = await this.each(async (client) => ((await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name)) as [string, string])[1])
-    return Number(ports[0])
+  /** The port of the primary each sentinel names. */
+  async primaryPorts(): Promise<number[]> {
+    return this.each(async (client) => Number(((await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name)) as [string, string])[1]))
   }
 
   async stop(): Promise<void> {

@@ -57,10 +57,28 @@ export class RedisServer {
     return replica
   }
 
+  /** Resolves once the replica on `port` is in sync with this server (its link up, past the full resync). */
+  async replicaInSync(port: number, timeoutMs = 20_000): Promise<void> {
+    const client = this.client()
+    let info = ''
+    try {
+      await until(
+        async () => {
+          info = await client.info('replication')
+          return new RegExp(`^slave\\d+:ip=[^,]+,port=${port},state=online,`, 'm').test(info)
+        },
+        { timeoutMs, everyMs: 100, what: () => `replica on ${port} in sync with ${this.port}:\n${info}` },
+      )
+    } finally {
+      client.disconnect()
+    }
+  }
+
   /** Starts (again) on this server's port; `extraArgs` for this run only, e.g. `--replicaof` for a failed primary that comes back. */
   async start(extraArgs: string[] = []): Promise<void> {
     const file = this.configFile ? [this.configFile] : []
-    const child = spawn('redis-server', [...file, '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args, ...extraArgs], { stdio: 'ignore' })
+    const log = process.env.NLGW_TEST_REDIS_LOGS ? ['--logfile', join(process.env.NLGW_TEST_REDIS_LOGS, `${this.port}.log`)] : []
+    const child = spawn('redis-server', [...file, '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args, ...extraArgs, ...log], { stdio: 'ignore' })
     this.child = child
     running.add(child)
     child.once('exit', () => running.delete(child))
