@@ -7,7 +7,7 @@ import { loggerOptions } from '../src/logging.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { RouteTable } from '../src/route-table.js'
 import { createSigner } from '../src/signing/index.js'
-import { ReloadableConnector, secureContextOptions, type ListenerTls } from '../src/tls.js'
+import { ReloadablePool, secureContextOptions, type ListenerTls } from '../src/tls.js'
 import { loadTracing } from '../src/tracing.js'
 import { buildApp } from './app.js'
 import { buildOutboundApp } from './outbound.js'
@@ -29,7 +29,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const core = createCore(config, { ...(options.metrics ? { metrics: options.metrics } : {}), tracing })
   const logger = options.logger ?? loggerOptions(config.logging)
   const app = await buildApp(core, logger)
-  const fireblocks = config.outbound && new ReloadableConnector(config.outbound.timeoutMs, config.outbound.targetTls)
+  const fireblocks = config.outbound && new ReloadablePool(new URL(config.outbound.target).origin, { connections: 32, connectTimeoutMs: config.outbound.timeoutMs }, config.outbound.targetTls)
   const outbound = config.outbound && fireblocks
     ? await buildOutboundApp({
         ...config.outbound,
@@ -38,7 +38,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         bodyLimit: config.server.bodyLimit,
         metrics: core.metrics,
         logger,
-        connector: fireblocks,
+        fireblocks,
         tracing: core.tracing,
       })
     : undefined

@@ -1,6 +1,5 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { LoggerOptions } from 'pino'
-import { Pool } from 'undici'
 import { relayableHeaders } from '../src/http.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import { outboundPolicy, type OutboundRequest } from '../src/outbound/policy.js'
@@ -8,7 +7,7 @@ import { forwardSigned, type Forwarder } from '../src/outbound/forward.js'
 import { HTTP_METHODS, type RouteTable } from '../src/route-table.js'
 import type { Signer } from '../src/signing/index.js'
 import type { GatewayConfig } from '../src/config/load.js'
-import { listenerTlsOptions, type ReloadableConnector } from '../src/tls.js'
+import { listenerTlsOptions, type ReloadablePool } from '../src/tls.js'
 import { continuedTrace, type Tracing } from '../src/tracing.js'
 import { drainOnClose } from './drain.js'
 import { trackTlsConnections } from './tls-connections.js'
@@ -22,8 +21,8 @@ export type OutboundOptions = Omit<NonNullable<GatewayConfig['outbound']>, 'host
   bodyLimit: number
   metrics: GatewayMetrics
   logger: LoggerOptions | false
-  /** Opens connections to Fireblocks with `outbound.targetTls`; a reload replaces its certificates. */
-  connector: ReloadableConnector
+  /** Connections to Fireblocks' origin with `outbound.targetTls`; a reload replaces its certificates. */
+  fireblocks: ReloadablePool
   tracing?: Tracing | undefined
 }
 
@@ -44,7 +43,7 @@ declare module 'fastify' {
 export async function buildOutboundApp(options: OutboundOptions): Promise<FastifyInstance> {
   const base = new URL(options.target)
   const prefix = base.pathname.replace(/\/$/, '')
-  const pool = new Pool(base.origin, { connections: 32, keepAliveTimeout: 30_000, connect: options.connector.connect })
+  const pool = options.fireblocks
   const policy = outboundPolicy({ allow: options.allow, ...(options.token !== undefined ? { token: options.token } : {}) })
   const app = Fastify({
     ...(options.tls ? { https: listenerTlsOptions(options.tls) } : {}),

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto'
 import type { ConnectionOptions, PeerCertificate, TlsOptions, TLSSocket } from 'node:tls'
-import { buildConnector } from 'undici'
+import { buildConnector, Dispatcher, Pool } from 'undici'
 
 /**
  * TLS for the gateway's listeners and for its calls to the backend and to
@@ -45,29 +45,70 @@ export function clientTlsOptions(tls: ClientTls | undefined): ConnectionOptions 
 }
 
 /**
- * An undici connector whose TLS options a reload can replace: connections
- * opened afterwards present the new client certificate and trust the new CA;
- * open ones finish with what they have.
+ * A keep-alive pool to one origin whose TLS a reload can replace. When the CA,
+ * the client certificate or its key change, every request from then on goes
+ * over a new pool with them, and the old pool closes once the requests it is
+ * carrying are answered (none is cut off half-way: the backend may have acted
+ * on it). Keeping the old connections would go on trusting a CA the operator
+ * just removed, or presenting a certificate just revoked, for as long as they
+ * stayed busy. A reload that leaves TLS as it was keeps the pool.
  */
-export class ReloadableConnector {
-  private current: buildConnector.connector
+export class ReloadablePool extends Dispatcher {
+  private current: Pool
+  private tls: ClientTls | undefined
 
   constructor(
-    private readonly timeoutMs: number,
+    private readonly origin: string,
+    private readonly options: { connections?: number; connectTimeoutMs: number },
     tls: ClientTls | undefined,
   ) {
+    super()
+    this.tls = tls
     this.current = this.build(tls)
   }
 
-  readonly connect: buildConnector.connector = (options, callback) => this.current(options, callback)
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.current.dispatch(options, handler)
+  }
 
-  update(tls: ClientTls | undefined): void {
+  /** Applies a reload's TLS; true when it changed and the connections were replaced. */
+  update(tls: ClientTls | undefined): boolean {
+    if (sameClientTls(this.tls, tls)) return false
+    const retired = this.current
+    this.tls = tls
     this.current = this.build(tls)
+    void retired.close()
+    return true
   }
 
-  private build(tls: ClientTls | undefined): buildConnector.connector {
-    return buildConnector({ timeout: this.timeoutMs, ...clientTlsOptions(tls) } as buildConnector.BuildOptions)
+  override close(): Promise<void>
+  override close(callback: () => void): void
+  override close(callback?: () => void): Promise<void> | void {
+    const closed = this.current.close()
+    if (!callback) return closed
+    void closed.then(callback)
   }
+
+  override destroy(): Promise<void>
+  override destroy(err: Error | null): Promise<void>
+  override destroy(callback: () => void): void
+  override destroy(err: Error | null, callback: () => void): void
+  override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+    const err = typeof errOrCallback === 'function' ? null : (errOrCallback ?? null)
+    const done = typeof errOrCallback === 'function' ? errOrCallback : callback
+    const destroyed = this.current.destroy(err)
+    if (!done) return destroyed
+    void destroyed.then(done)
+  }
+
+  private build(tls: ClientTls | undefined): Pool {
+    const connect = buildConnector({ timeout: this.options.connectTimeoutMs, ...clientTlsOptions(tls) } as buildConnector.BuildOptions)
+    return new Pool(this.origin, { ...(this.options.connections !== undefined ? { connections: this.options.connections } : {}), connect, keepAliveTimeout: 30_000 })
+  }
+}
+
+function sameClientTls(a: ClientTls | undefined, b: ClientTls | undefined): boolean {
+  return a?.ca === b?.ca && a?.cert === b?.cert && a?.key === b?.key
 }
 
 /** A client certificate's subject, as Node reads it (`CN`, `O`, … → value, or values when repeated). */

@@ -1,6 +1,6 @@
-import { Pool, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { isTimeout } from './http.js'
-import { ReloadableConnector, type ClientTls } from './tls.js'
+import { ReloadablePool, type ClientTls } from './tls.js'
 
 /**
  * The legacy backend: one fixed origin from config, reached through a pool of
@@ -62,19 +62,17 @@ export interface UpstreamOptions {
 
 export class Upstream implements UpstreamClient {
   /** The keep-alive pool; passthrough streams through it too (@fastify/reply-from). */
-  readonly pool: Pool
+  readonly pool: ReloadablePool
   private readonly maxResponseBytes: number
-  private readonly connector: ReloadableConnector
 
   constructor({ url, connections, connectTimeoutMs, tls, maxResponseBytes = 16 << 20 }: UpstreamOptions) {
-    this.connector = new ReloadableConnector(connectTimeoutMs, tls)
-    this.pool = new Pool(url, { connections, connect: this.connector.connect, keepAliveTimeout: 30_000 })
+    this.pool = new ReloadablePool(url, { connections, connectTimeoutMs }, tls)
     this.maxResponseBytes = maxResponseBytes
   }
 
-  /** A reload's certificates: connections opened from now on use them. */
+  /** A reload's certificates: every request from now on uses them (ReloadablePool). */
   setTls(tls: ClientTls | undefined): void {
-    this.connector.update(tls)
+    this.pool.update(tls)
   }
 
   async request({ method, path, headers, body, timeoutMs }: UpstreamRequest): Promise<UpstreamResponse> {

@@ -11,6 +11,7 @@ import { send, signature } from '../helpers/client.js'
 import { request } from 'undici'
 import { hmac, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { until } from '../helpers/poll.js'
+import { tempDir } from '../helpers/temp.js'
 import { makeAuthority, type Pem } from '../helpers/tls.js'
 
 const ca = makeAuthority('gateway-ca')
@@ -292,6 +293,102 @@ t.test('the backend over HTTPS: a private CA, and the gateway client certificate
   t.equal(refused.status, 502, 'without the client certificate the backend refuses the handshake')
   t.equal(refused.json.message, 'Backend unavailable')
   t.equal(tlsBackend.requests.length, 2)
+})
+
+t.test('a reload that changes the backend TLS: the next request uses it, not a pooled connection; one in flight finishes', async (t) => {
+  const backendCa = makeAuthority('backend-ca')
+  const gatewayClients = makeAuthority('gateway-clients-ca')
+  const [first, second] = [gatewayClients.issue('gateway-first', 'client'), gatewayClients.issue('gateway-second', 'client')]
+  const tlsBackend = await Backend.start((req) => ({ body: { ok: true }, delayMs: req.url === '/nl/accounts' ? 300 : 0 }), { ...backendCa.issue('backend', 'server'), ca: gatewayClients.cert, requestCert: true, rejectUnauthorized: true })
+  const files = tempDir()
+  const [caFile, certFile, keyFile] = ['ca.pem', 'cert.pem', 'key.pem'].map((name) => join(files, name)) as [string, string, string]
+  const present = (identity: Pem, trusted = backendCa.cert) => {
+    writeFileSync(caFile, trusted)
+    writeFileSync(certFile, identity.cert)
+    writeFileSync(keyFile, identity.key)
+  }
+  present(first)
+  const gateway = await startGateway({
+    config: { auth: hmac.auth, upstream: { url: tlsBackend.url, tls: { ca: caFile, cert: certFile, key: keyFile }, passthrough: '/nl' }, mappings: ['mappings.yaml'] },
+    credentials: hmac.credentials,
+    env: hmac.env,
+    files: { 'mappings.yaml': mapping },
+  })
+  t.teardown(async () => {
+    await gateway.close()
+    await tlsBackend.close()
+  })
+  const mapped = () => send(gateway.url, { path: '/v2/capabilities', key: hmac.key })
+  const lastCN = () => tlsBackend.requests.at(-1)?.clientCN
+
+  t.equal((await mapped()).status, 200)
+  t.equal(lastCN(), 'gateway-first')
+  t.ok(gateway.reload(gateway.env).ok, 'a reload with the same files')
+  t.equal((await mapped()).status, 200)
+  t.equal(await tlsBackend.connections(), 1, 'keeps the pooled connection')
+
+  const inFlight = send(gateway.url, { path: '/v2/accounts', key: hmac.key })
+  await until(() => tlsBackend.requests.some((r) => r.url === '/nl/accounts'), { what: 'the slow request at the backend' })
+  present(second)
+  t.ok(gateway.reload(gateway.env).ok, 'a reload with another client certificate')
+  t.equal((await mapped()).status, 200)
+  t.equal(lastCN(), 'gateway-second', 'the next request presents the new certificate')
+  const slow = await inFlight
+  t.equal(slow.status, 200, 'the request in flight during the reload was answered')
+  t.equal(tlsBackend.requests.find((r) => r.url === '/nl/accounts')?.clientCN, 'gateway-first', 'over the connection it started on')
+  await until(async () => (await tlsBackend.connections()) === 1, { what: 'the old connections closed once idle' })
+
+  present(second, makeAuthority('other-backend-ca').cert)
+  t.ok(gateway.reload(gateway.env).ok, 'a reload that stops trusting the backend CA')
+  const before = tlsBackend.requests.length
+  const distrusted = await mapped()
+  t.equal(distrusted.status, 502, 'the backend, now untrusted, is not reached over the pooled connection')
+  t.equal(tlsBackend.requests.length, before)
+})
+
+t.test('outbound: a reload that changes targetTls — the next call to Fireblocks presents the new certificate', async (t) => {
+  const fireblocksCa = makeAuthority('fireblocks-ca')
+  const gatewayClients = makeAuthority('fb-clients-ca')
+  const [first, second] = [gatewayClients.issue('outbound-first', 'client'), gatewayClients.issue('outbound-second', 'client')]
+  const fireblocksApi = await Backend.start(() => ({ status: 201, body: { id: 'settlement-1' } }), { ...fireblocksCa.issue('fireblocks-api', 'server'), ca: gatewayClients.cert, requestCert: true, rejectUnauthorized: true })
+  const files = tempDir()
+  const [certFile, keyFile] = ['cert.pem', 'key.pem'].map((name) => join(files, name)) as [string, string]
+  const present = (identity: Pem) => {
+    writeFileSync(certFile, identity.cert)
+    writeFileSync(keyFile, identity.key)
+  }
+  present(first)
+  const gateway = await startGateway({
+    config: {
+      auth: hmac.auth,
+      upstream: { url: 'http://127.0.0.1:9' },
+      outbound: {
+        target: `${fireblocksApi.url}/v1`,
+        apiKey: 'exchange-key',
+        scheme: { algorithm: 'hmac', hash: 'sha256', preEncoding: 'plain', postEncoding: 'base64' },
+        key: { env: 'S' },
+        allow: ['POST /collateral/settlements'],
+        token: { env: 'OUTBOUND_TOKEN' },
+        targetTls: { ca: fireblocksCa.certFile, cert: certFile, key: keyFile },
+      },
+    },
+    credentials: hmac.credentials,
+    env: { ...hmac.env, OUTBOUND_TOKEN: 'outbound-token-for-tests' },
+  })
+  await gateway.outbound?.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await gateway.close()
+    await fireblocksApi.close()
+  })
+  const outboundUrl = `http://127.0.0.1:${(gateway.outbound?.server.address() as { port: number }).port}/collateral/settlements`
+  const post = async () => (await request(outboundUrl, { method: 'POST', body: '{"idempotencyKey":"k-1"}', headers: { 'content-type': 'application/json', authorization: 'Bearer outbound-token-for-tests' } })).statusCode
+
+  t.equal(await post(), 201)
+  t.equal(fireblocksApi.requests.at(-1)?.clientCN, 'outbound-first')
+  present(second)
+  t.ok(gateway.reload(gateway.env).ok)
+  t.equal(await post(), 201)
+  t.equal(fireblocksApi.requests.at(-1)?.clientCN, 'outbound-second', 'not the pooled connection with the old certificate')
 })
 
 t.test('outbound: the backend authenticates with its certificate; Fireblocks is called over HTTPS with the gateway certificate', async (t) => {
