@@ -70,7 +70,7 @@ export class RedisCredentialSource implements CredentialSource {
     try {
       hash = await this.redis.hgetall(this.prefix + apiKey)
     } catch (err) {
-      throw new StoreUnavailableError(`Redis credential store unavailable: ${(err as Error).message}`, { cause: err })
+      throw new StoreUnavailableError('Redis credential store unavailable', { cause: err })
     }
     return Object.keys(hash).length === 0 ? undefined : recordFrom(hash)
   }
@@ -103,7 +103,7 @@ export class HttpCredentialSource implements CredentialSource {
       status = res.statusCode
       body = status === 200 ? await res.body.json() : (await res.body.dump(), undefined)
     } catch (err) {
-      throw new StoreUnavailableError(`credential lookup ${this.url} failed: ${(err as Error).message}`, { cause: err })
+      throw new StoreUnavailableError(`credential lookup ${this.url} failed`, { cause: err })
     }
     if (status === 404) return undefined
     if (status !== 200) throw new StoreUnavailableError(`credential lookup ${this.url} answered ${status}`)

@@ -52,7 +52,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     try {
       return await command()
     } catch (err) {
-      throw new StoreUnavailableError(`Redis idempotency store unavailable: ${(err as Error).message}`, { cause: err })
+      throw new StoreUnavailableError('Redis idempotency store unavailable', { cause: err })
     }
   }
 

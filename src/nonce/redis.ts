@@ -21,7 +21,7 @@ export class RedisNonceStore implements NonceStore {
       const key = `${this.prefix}${scope}:${encodeURIComponent(nonce)}`
       return (await this.writer.write(key, ['set', key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'])) === 'OK'
     } catch (err) {
-      throw new StoreUnavailableError(`Redis nonce store unavailable: ${(err as Error).message}`, { cause: err })
+      throw new StoreUnavailableError('Redis nonce store unavailable', { cause: err })
     }
   }
 }

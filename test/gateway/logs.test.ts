@@ -10,6 +10,7 @@ import { loggerOptions } from '../../src/logging.js'
 import { Backend } from '../helpers/backend.js'
 import { send } from '../helpers/client.js'
 import { hmac } from '../helpers/gateway.js'
+import { RedisServer } from '../helpers/redis.js'
 import { tempDir } from '../helpers/temp.js'
 
 const lines: string[] = []
@@ -57,4 +58,27 @@ t.test('one access-log line per request, with route, status, durations, key id a
   t.notOk(everything.includes('THE-API-KEY-VALUE'), 'the API key is never logged, only the credential id')
   t.notOk(everything.includes('THE-HMAC-SECRET'), 'the secret is never logged')
   t.notMatch(everything, /x-fbapi-signature"\s*:\s*"[A-Za-z0-9+/=]{20,}/i, 'no signature in the logs')
+})
+
+t.test('a store failure is logged once with its cause, not the cause twice', async (t) => {
+  const redis = await RedisServer.start()
+  const config = join(dir, 'redis-gateway.yaml')
+  writeFileSync(config, stringify({ server: { basePath: '/v2' }, redis: { url: redis.url, commandTimeout: '300ms' }, auth: hmac.auth, upstream: { url: backend.url }, mappings: ['mappings.yaml'] }))
+  const withRedis = await createGateway(loadConfig(config, { SECRET: 'THE-HMAC-SECRET' }), { logger: { ...loggerOptions({ level: 'info', pretty: false, buffer: 0 }), stream } as LoggerOptions })
+  await withRedis.app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await withRedis.close()
+    await redis.stop()
+  })
+  await redis.stop()
+  const from = lines.length
+  const res = await send(`http://127.0.0.1:${(withRedis.app.server.address() as { port: number }).port}`, { path: '/v2/accounts/acc-1/balances', key: { hmac: 'THE-HMAC-SECRET', hash: 'sha256' }, apiKey: 'THE-API-KEY-VALUE' })
+  t.equal(res.status, 503)
+  const failure = lines
+    .slice(from)
+    .map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } })
+    .find((l) => l.level === 50)
+  t.equal(failure?.msg, 'Authentication store unavailable, try again')
+  t.match(failure?.err?.message, /^Redis nonce store unavailable: \S/, 'what failed, then why')
+  t.notMatch(failure?.err?.message, /: (.+): \1$/, `the cause once (${failure?.err?.message})`)
 })

@@ -101,7 +101,8 @@ export class RedisServer {
 
   async stop(): Promise<void> {
     const child = this.child
-    if (!child || child.exitCode !== null) return
+    // Killed by a signal, a process keeps exitCode null: stopped already is either.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve())
       child.kill('SIGKILL')
