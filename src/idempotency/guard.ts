@@ -60,7 +60,8 @@ export async function runOnce(
       try {
         answered = await work()
       } catch (err) {
-        await store.release(key, claim.token).catch(() => {})
+        // Work that throws instead of answering failed where nobody can say whether the backend acted: held, not freed.
+        await store.hold(key, claim.token).catch(() => {})
         throw err
       }
       const { retention = answered.status >= 500 ? 'release' : 'store', ...response } = answered

@@ -158,7 +158,12 @@ async function answer(
     translated = err.spec
   }
   if (options.responseValidation !== 'off' && validators) {
-    const problem = status >= 200 && status <= 299 ? validators.response?.(payload) : validators.error(status, payload)
+    let problem: ReturnType<OperationValidators['error']>
+    try {
+      problem = status >= 200 && status <= 299 ? validators.response?.(payload) : validators.error(status, payload)
+    } catch (err) {
+      return refused(err)
+    }
     if (problem) {
       options.metrics.responseInvalid.inc({ route: key })
       request.log.error({ route: key, mapping: route.source, status, path: problem.instancePath || '/', problem: problem.message, params: problem.params }, 'mapped response breaks the OpenAPI schema')
@@ -168,31 +173,39 @@ async function answer(
   // A 5xx the mapping made (a rule, a templated status) is the backend saying it failed; but a call that changes
   // something may have been answered 2xx on the way (an error inside a 200, a later call failing): then hold.
   const kept: Retention = status < 500 ? 'store' : acted() ? 'hold' : 'release'
-  return { status, body: payload === undefined ? '' : JSON.stringify(payload), ...(translated ? { refusal: translated } : {}), retention: kept }
+  let body: string
+  try {
+    body = payload === undefined ? '' : JSON.stringify(payload)
+  } catch (err) {
+    // A backend answer nested past what the stack holds: the gateway's failure, whatever the backend did.
+    return refused(err)
+  }
+  return { status, body, ...(translated ? { refusal: translated } : {}), retention: kept }
 }
 
 /** Connection errors that mean the request never left: nothing can have happened at the backend. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 /**
- * What an idempotency key keeps after a failed execution (src/idempotency/store.ts
- * Retention). `acted`: a call that changes something was answered 2xx before the failure.
+ * What an idempotency key keeps after the gateway failed an execution (src/idempotency/store.ts
+ * Retention). `acted`: a call that changes something was answered 2xx before the failure, so a
+ * retry would do it again, whatever failed afterwards (reading or translating its answer, a later
+ * call, the gateway itself): the failure is stored.
  */
 function retention(refusal: GatewayError, acted: boolean): Retention {
-  if (refusal.spec.status < 500) return 'store'
+  if (refusal.spec.status < 500 || acted) return 'store'
   const cause = refusal.cause
   if (cause instanceof UpstreamError) {
     // Its success status came and its body did not (cut, stalled, too large): it acted, and a retry would again.
     if (cause.acted) return 'store'
     const code = (cause.cause as { code?: string } | undefined)?.code
-    // Refused before sending: a clean retry, unless an earlier call already acted.
-    if (cause.kind === 'unavailable' && code !== undefined && NOT_SENT.has(code)) return acted ? 'hold' : 'release'
+    // Refused before sending: a clean retry.
+    if (cause.kind === 'unavailable' && code !== undefined && NOT_SENT.has(code)) return 'release'
     return 'hold' // sent, then timed out or cut off: the backend may have acted
   }
-  // The backend answered 2xx and only the gateway could not read or translate it: a retry would do it again.
-  if (refusal.spec.kind === 'mapping' || refusal.spec === ERRORS.upstreamNotJson) return acted ? 'store' : 'release'
-  // The backend answered with an error (translated to a 5xx or not translated at all): it says it did not act.
-  if (refusal.spec.kind === 'upstream') return acted ? 'hold' : 'release'
+  // Nothing that changes anything was answered 2xx: a GET's answer the gateway could not read or translate, or
+  // the backend's own error (translated to a 5xx or not translated at all), which says it did not act.
+  if (refusal.spec.kind === 'mapping' || refusal.spec === ERRORS.upstreamNotJson || refusal.spec.kind === 'upstream') return 'release'
   return 'hold'
 }
 

@@ -21,6 +21,9 @@ import { ExactNumber, RawNumber } from './json.js'
 import { FORBIDDEN_KEYS, parseSteps, type DynamicStep, type PathSegment } from './path.js'
 import { ABSENT, ANY, merge, union, type Shape } from './shape.js'
 
+/** ECMAScript's time value limit (100,000,000 days either side of the epoch). */
+const MAX_DATE_MS = 8.64e15
+
 /** The values references read: `params`, `query`, `body`, `subject`, `item`, call results… */
 export type Scope = Record<string, unknown>
 export type Evaluate = (scope: Scope) => unknown
@@ -494,7 +497,8 @@ const OPERATORS: Record<string, OperatorSpec> = {
         const v = value(scope)
         if (v === undefined || v === null) return undefined
         const ms = from === 's' ? Number(v) * 1000 : from === 'iso' || (from === 'auto' && typeof v === 'string' && !/^\d+$/.test(v)) ? Date.parse(String(v)) : Number(v)
-        if (!Number.isFinite(ms)) throw new MappingError(at, `${describe(v)} is not a date`)
+        // ±8.64e15 ms is the range a Date holds; past it toISOString throws (a nanosecond timestamp, say).
+        if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) throw new MappingError(at, `${describe(v)} is not a date`)
         return to === 'iso' ? new Date(ms).toISOString() : to === 's' ? Math.floor(ms / 1000) : ms
       }
     },

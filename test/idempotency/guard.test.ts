@@ -2,7 +2,7 @@ import t from 'tap'
 import { canonicalJson, fingerprint, runOnce } from '../../src/idempotency/guard.js'
 import { MemoryIdempotencyStore } from '../../src/idempotency/memory.js'
 import { StoreUnavailableError } from '../../src/nonce/store.js'
-import { GatewayError } from '../../src/errors.js'
+import { ERRORS, GatewayError } from '../../src/errors.js'
 
 t.test('canonical JSON ignores key order only', async (t) => {
   t.equal(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}')
@@ -12,8 +12,9 @@ t.test('canonical JSON ignores key order only', async (t) => {
   t.not(fingerprint('POST', '/x', { q: '1' }, {}), fingerprint('POST', '/x', { q: '2' }, {}))
 })
 
-t.test('concurrent duplicates share one execution; a thrown error releases the key', async (t) => {
-  const store = new MemoryIdempotencyStore({ ttlMs: 60_000, lockMs: 5_000, maxEntries: 10 })
+t.test('concurrent duplicates share one execution; a thrown error holds the key for the lock, then a retry runs', async (t) => {
+  let now = 0
+  const store = new MemoryIdempotencyStore({ ttlMs: 60_000, lockMs: 5_000, maxEntries: 10, now: () => now })
   let runs = 0
   const work = async () => {
     runs++
@@ -25,7 +26,9 @@ t.test('concurrent duplicates share one execution; a thrown error releases the k
   t.same(new Set(outcomes.map((o) => o.body)), new Set(['{"run":1}']))
   t.equal(outcomes.filter((o) => !o.replayed).length, 1)
   await t.rejects(runOnce(store, 'boom', 'fp', 5_000, async () => Promise.reject(new Error('crash'))), /crash/)
-  t.same(await runOnce(store, 'boom', 'fp', 5_000, work), { status: 201, body: '{"run":2}', replayed: false, recorded: true }, 'a retry after a crash runs')
+  await t.rejects(runOnce(store, 'boom', 'fp', 5_000, work), { message: ERRORS.idempotencyInProgress.message }, 'nobody knows what the crashed work did: a retry meanwhile is refused')
+  now = 5_001
+  t.same(await runOnce(store, 'boom', 'fp', 5_000, work), { status: 201, body: '{"run":2}', replayed: false, recorded: true }, 'a retry after the hold runs')
   await t.rejects(runOnce(store, 'k', 'other', 5_000, work), GatewayError)
 })
 

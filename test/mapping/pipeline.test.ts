@@ -45,6 +45,12 @@ routes:
         errorType: amount-below-minimum
         message: $body.msg
     response: { id: $body.payout_id, status: Pending }
+  - route: POST /accounts/{accountId}/transfers/withdrawals/fiat
+    upstream:
+      post: /internal/fiat-payouts
+      body: { account: $params.accountId, amount: $body.amount }
+    status: 201
+    response: { id: $body.payout_id, memo: $body.memo, createdAt: { $date: $body.created_ms, from: ms } }
 `
 
 const dir = tempDir('nlgw-pipeline-')
@@ -61,7 +67,8 @@ class RecordedBackend implements UpstreamClient {
     const queue = this.answers.get(`${request.method} ${request.path}`)
     if (!queue?.length) throw new Error(`no recorded answer for ${request.method} ${request.path}`)
     const answer = (queue.length > 1 ? queue.shift() : queue[0]) as { status: number; body: unknown }
-    return { status: answer.status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(answer.body)) }
+    // A Buffer is sent as is: JSON that JSON.stringify could not have made.
+    return { status: answer.status, headers: { 'content-type': 'application/json' }, body: Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(JSON.stringify(answer.body)) }
   }
 }
 
@@ -186,6 +193,25 @@ t.test('idempotency: a translated 4xx is stored; a 5xx is not, so a retry runs a
   const third = await call('POST', url, { body })
   t.same([third.status, third.body, third.replayed], [400, second.body, true], 'the 4xx is replayed')
   t.equal(backend.calls.length, 2)
+})
+
+t.test('a payout answered 2xx whose answer the gateway cannot send is stored as the failure: a retry never pays out again (attack review 7)', async (t) => {
+  const deep = (depth: number) => Buffer.from(`{"payout_id":"p-deep","memo":${'['.repeat(depth)}${']'.repeat(depth)}}`)
+  const cases: Array<[string, Buffer | object]> = [
+    ['nested past what the stack holds', deep(20_000)],
+    ['a date out of range (nanoseconds)', { payout_id: 'p-ns', created_ms: 1.7e18 }],
+  ]
+  for (const [what, answer] of cases) {
+    const { backend, call, logged } = setup({ 'POST /internal/fiat-payouts': [{ status: 201, body: answer }] })
+    const url = '/v2/accounts/a1/transfers/withdrawals/fiat'
+    const body = `{"idempotencyKey":"k-${what}","amount":"5"}`
+    const first = await call('POST', url, { body })
+    t.equal(first.status >= 500, true, `${what}: a 5xx (${first.status} ${first.body})`)
+    t.ok(logged.length > 0, `${what}: logged`)
+    const retry = await call('POST', url, { body })
+    t.same([retry.status, retry.body, retry.replayed], [first.status, first.body, true], `${what}: the retry gets the stored failure`)
+    t.equal(backend.calls.length, 1, `${what}: the backend paid out once`)
+  }
 })
 
 t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
