@@ -23,6 +23,8 @@ export interface CredentialRecord {
   accounts?: readonly string[] | undefined
   /** HMAC secret, or a PEM public (or private) key. */
   key: string
+  /** The field the key came from, where a source has one: it must be the one the scheme's algorithm takes. */
+  keyField?: 'secret' | 'publicKey' | undefined
   /** Overrides of the provider-wide signing scheme. */
   scheme?: Partial<SigningScheme> | undefined
   tlsSubject?: Readonly<Record<string, string>> | undefined
@@ -41,8 +43,17 @@ export function keyDigest(apiKey: string): string {
 }
 
 /** Parses the key once; throws SchemeError / KeyError on a bad record. */
+/** Where a credential keeps its key: HMAC's is a shared secret, every other algorithm's a public key. */
+export function keyFieldFor(algorithm: SigningScheme['algorithm']): 'secret' | 'publicKey' {
+  return algorithm === 'hmac' ? 'secret' : 'publicKey'
+}
+
 export function buildCredential(apiKey: string, record: CredentialRecord, defaultScheme: SigningScheme): Credential {
   const scheme = parseScheme({ ...defaultScheme, ...record.scheme })
+  // A public key where a secret is expected would make it an HMAC secret that anyone holding it can sign with.
+  if (record.keyField !== undefined && record.keyField !== keyFieldFor(scheme.algorithm)) {
+    throw new CredentialRecordError(`${scheme.algorithm} credentials take "${keyFieldFor(scheme.algorithm)}", not "${record.keyField}"`)
+  }
   const id = record.id ?? keyDigest(apiKey)
   if (!CREDENTIAL_ID.test(id)) throw new CredentialRecordError(`credential id ${JSON.stringify(id)} must match ${CREDENTIAL_ID}`)
   return {

@@ -5,7 +5,7 @@ import { readSecret } from '../config/secrets.js'
 import { compileSchema, schemaProblems } from '../config/validate.js'
 import { SourceDocument } from '../config/yaml.js'
 import { KeyError, SchemeError, type SigningScheme } from '../signing/index.js'
-import { buildCredential, keyDigest, type CredentialRecord } from './credential.js'
+import { buildCredential, keyDigest, keyFieldFor, type CredentialRecord } from './credential.js'
 
 const validate = compileSchema(credentialsFileSchema)
 
@@ -27,7 +27,7 @@ export function loadCredentialFile(file: string, defaultScheme: SigningScheme, e
   ;(doc.value as CredentialsFile).credentials.forEach((entry, index) => {
     const at = (key: string | undefined, message: string) => problems.push(doc.problem(['credentials', index, ...(key ? [key] : [])], message))
     const algorithm = entry.scheme?.algorithm ?? defaultScheme.algorithm
-    const keyField = algorithm === 'hmac' ? 'secret' : 'publicKey'
+    const keyField = keyFieldFor(algorithm)
     const otherField = keyField === 'secret' ? 'publicKey' : 'secret'
     if (entry[otherField] !== undefined) return at(otherField, `${algorithm} credentials take "${keyField}", not "${otherField}"`)
     const keyRef = entry[keyField]
@@ -45,7 +45,7 @@ export function loadCredentialFile(file: string, defaultScheme: SigningScheme, e
       return at(keyField, (err as Error).message)
     }
     if (into.has(apiKey)) return at('apiKey', 'this API key is already configured')
-    const record: CredentialRecord = { id: entry.id, enabled: entry.enabled, subject: entry.subject, accounts: entry.accounts, key, scheme: entry.scheme, tlsSubject: entry.tlsSubject }
+    const record: CredentialRecord = { id: entry.id, enabled: entry.enabled, subject: entry.subject, accounts: entry.accounts, key, keyField, scheme: entry.scheme, tlsSubject: entry.tlsSubject }
     try {
       const { id } = buildCredential(apiKey, record, defaultScheme)
       if (ids.has(id)) return at('id', `credential id "${id}" is used twice`)

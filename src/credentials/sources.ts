@@ -37,7 +37,9 @@ function structured<T>(value: T | string | undefined, field: string): T | undefi
 }
 
 export function recordFrom(raw: RawCredential): CredentialRecord {
-  const key = raw.secret ?? raw.publicKey
+  if (raw.secret !== undefined && raw.publicKey !== undefined) throw new CredentialRecordError('credential has both secret and publicKey')
+  const keyField = raw.secret !== undefined ? 'secret' : 'publicKey'
+  const key = raw[keyField]
   if (typeof raw.subject !== 'string' || raw.subject === '') throw new CredentialRecordError('credential has no subject')
   if (typeof key !== 'string' || key === '') throw new CredentialRecordError('credential has neither secret nor publicKey')
   const accounts = typeof raw.accounts === 'string' ? raw.accounts.split(',').map((a) => a.trim()).filter(Boolean) : raw.accounts
@@ -51,6 +53,7 @@ export function recordFrom(raw: RawCredential): CredentialRecord {
     subject: raw.subject,
     accounts,
     key,
+    keyField,
     scheme: structured(raw.scheme, 'scheme'),
     tlsSubject,
   }

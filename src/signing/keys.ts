@@ -24,6 +24,8 @@ export function hmacSecret(material: string | Buffer): KeyObject {
   const text = typeof material === 'string' ? material : material.toString('utf8')
   const secret = text.replace(/\r?\n$/, '')
   if (secret.length === 0) throw new KeyError('HMAC secret is empty')
+  // A public key or certificate is no secret: anyone holding it could sign (algorithm confusion).
+  if (/-----BEGIN [A-Z0-9 ]+-----/.test(secret)) throw new KeyError('an HMAC secret must not be a PEM key or certificate')
   return createSecretKey(Buffer.from(secret, 'utf8'))
 }
 

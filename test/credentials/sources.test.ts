@@ -24,8 +24,9 @@ t.test('recordFrom: accounts as a list or a comma list; the key from secret or p
   t.equal(recordFrom({ subject: 'u', secret: 's' }).accounts, undefined)
   t.equal(recordFrom({ subject: 'u', secret: 'sec' }).key, 'sec')
   t.equal(recordFrom({ subject: 'u', publicKey: 'PEM' }).key, 'PEM')
-  t.equal(recordFrom({ subject: 'u', secret: 'sec', publicKey: 'PEM' }).key, 'sec', 'secret first')
-  t.same(recordFrom({ id: 'cid', subject: 'legacy-1', secret: 's' }), { id: 'cid', enabled: true, subject: 'legacy-1', accounts: undefined, key: 's', scheme: undefined })
+  t.same([recordFrom({ subject: 'u', secret: 'sec' }).keyField, recordFrom({ subject: 'u', publicKey: 'PEM' }).keyField], ['secret', 'publicKey'], 'the field it came from, which the scheme must take')
+  t.throws(() => recordFrom({ subject: 'u', secret: 'sec', publicKey: 'PEM' }), { message: /both secret and publicKey/ }, 'both: which one the scheme means is not a guess')
+  t.same(recordFrom({ id: 'cid', subject: 'legacy-1', secret: 's' }), { id: 'cid', enabled: true, subject: 'legacy-1', accounts: undefined, key: 's', keyField: 'secret', scheme: undefined })
 })
 
 t.test('recordFrom: the scheme as an object or JSON text', async (t) => {
@@ -60,7 +61,7 @@ t.test('RedisCredentialSource: HGETALL of prefix + key against a real redis-serv
   await admin.hset('other:key-2', { subject: 'frank', secret: 'x' })
   const source = new RedisCredentialSource(redis, 'creds:')
   t.equal(source.name, 'redis')
-  t.same(await source.lookup('key-1'), { id: 'from-redis', enabled: true, subject: 'erin', accounts: ['acc-1', 'acc-2'], key: 'redis-secret', scheme: { hash: 'sha512' } })
+  t.same(await source.lookup('key-1'), { id: 'from-redis', enabled: true, subject: 'erin', accounts: ['acc-1', 'acc-2'], key: 'redis-secret', keyField: 'secret', scheme: { hash: 'sha512' } })
   t.equal(await source.lookup('key-absent'), undefined, 'no hash: unknown key')
   t.equal(await source.lookup('key-2'), undefined, 'another prefix\'s hash is not read')
   t.equal(await source.lookup(''), undefined)
@@ -91,7 +92,7 @@ t.test('HttpCredentialSource against a real HTTP service', async (t) => {
   t.equal(source.name, 'http')
 
   t.test('200: the record', async (t) => {
-    t.same(await source.lookup('key/with?chars&='), { id: 'svc', enabled: false, subject: 'hank', accounts: ['a1'], key: 'PEM', scheme: { algorithm: 'rsa' } })
+    t.same(await source.lookup('key/with?chars&='), { id: 'svc', enabled: false, subject: 'hank', accounts: ['a1'], key: 'PEM', keyField: 'publicKey', scheme: { algorithm: 'rsa' } })
   })
 
   t.test('the API key travels in the POST body, never in the URL', async (t) => {

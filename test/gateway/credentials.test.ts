@@ -102,3 +102,47 @@ t.test('HTTP lookup: cached with a TTL, misses cached briefly, concurrent lookup
   for (let i = 0; i < 200; i++) await send(gateway.url, { path: '/v2/accounts', apiKey: `bogus-${i}`, key })
   t.ok(gateway.credentials.cachedEntries <= 50, `cache stays within its bound (${gateway.credentials.cachedEntries})`)
 })
+
+t.test('algorithm confusion (attack review 7): a public key never becomes an HMAC secret, from any source', async (t) => {
+  const publicKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string
+  // What anyone holding the public key would sign with, if the gateway took its text as the HMAC secret.
+  const forged = { hmac: publicKey.replace(/\r?\n$/, ''), hash: 'sha256' } as const
+  const redis = await RedisServer.start()
+  const admin = redis.client()
+  await admin.hset('nlgw:credential:pk-only', { subject: 'ivan', publicKey })
+  await admin.hset('nlgw:credential:pk-as-hmac', { subject: 'ivan', publicKey, scheme: '{"algorithm":"hmac"}' })
+  await admin.hset('nlgw:credential:pem-secret', { subject: 'ivan', secret: publicKey })
+  await admin.hset('nlgw:credential:both', { subject: 'ivan', secret: 's', publicKey })
+  const lookup = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => {
+      const { apiKey } = JSON.parse(body) as { apiKey: string }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(apiKey === 'http-pem-secret' ? { subject: 'ivan', secret: publicKey } : { subject: 'ivan', publicKey }))
+    })
+  })
+  await new Promise<void>((r) => lookup.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(lookup.address() as { port: number }).port}/lookup`
+  const gateway = await startGateway({
+    config: { redis: { url: redis.url }, auth: { scheme: hmacScheme, credentials: [{ redis: { prefix: 'nlgw:credential:' } }, { http: { url, timeout: '1s' } }] }, upstream: { url: backend.url, passthrough: '/nl' } },
+  })
+  t.teardown(async () => {
+    await gateway.close()
+    admin.disconnect()
+    await redis.stop()
+    lookup.close()
+  })
+  const before = backend.requests.length
+  for (const apiKey of ['pk-only', 'pk-as-hmac', 'pem-secret', 'both', 'http-pk-only', 'http-pem-secret']) {
+    const res = await send(gateway.url, { path: '/v2/accounts', apiKey, key: forged })
+    t.same([res.status, res.json.errorType], [500, 'internal-error'], `${apiKey}: the record is refused as unusable, nothing signed with the public key passes`)
+  }
+  t.equal(backend.requests.length, before, 'nothing reached the backend')
+
+  const file = startGateway({
+    config: { auth: { scheme: hmacScheme, credentials: [{ file: 'credentials.yaml' }] }, upstream: { url: backend.url } },
+    credentials: [{ apiKey: 'k', secret: { file: 'rsa.pub' }, subject: 'ivan' }],
+    files: { 'rsa.pub': publicKey },
+  })
+  await t.rejects(file, /HMAC secret must not be a PEM key or certificate/, 'a credentials file naming a public key as the HMAC secret is refused at start-up')
+})
