@@ -6,7 +6,7 @@ import { relayableHeaders } from '../src/http.js'
 import type { GatewayMetrics } from '../src/metrics.js'
 import type { OperationValidators } from '../src/openapi/validators.js'
 import { admitPassthrough, type PassthroughPolicy } from '../src/passthrough.js'
-import { ACCOUNT_LIST_ROUTE, withinScope } from '../src/request/scope.js'
+import { scopesAnswer, withinScope } from '../src/request/scope.js'
 import { injectTraceparent, SpanKind, startSpan } from '../src/tracing.js'
 import type { Upstream } from '../src/upstream.js'
 
@@ -43,7 +43,7 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
     const body = request.body as Buffer | undefined
     const routeKey = request.route?.template.key ?? ''
     admitPassthrough(routeKey, request.route?.params ?? {}, request.target, body, credential, options.validators.get(routeKey))
-    const scoped = credential.accounts !== undefined && routeKey === ACCOUNT_LIST_ROUTE
+    const scoped = scopesAnswer(routeKey, credential)
     const span = startSpan(request.span?.trace, 'backend passthrough', SpanKind.CLIENT)
     span?.span.setAttribute('http.request.method', request.method)
     return reply.from(policy.upstreamPath(request.target), {
@@ -72,7 +72,7 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
         span?.span.setAttribute('http.response.status_code', res.statusCode)
         span?.end()
         if (!scoped || res.statusCode !== 200) return reply.send(res.stream)
-        void filtered(res.stream, credential).then(
+        void filtered(res.stream, routeKey, credential).then(
           (json) => reply.removeHeader('content-length').type('application/json; charset=utf-8').send(json),
           (err: unknown) => reply.send(new GatewayError(ERRORS.upstreamNotJson, {}, { cause: err })),
         )
@@ -87,8 +87,8 @@ export async function passthrough(app: FastifyInstance, options: PassthroughPlug
   }
 }
 
-async function filtered(stream: NodeJS.ReadableStream, credential: Credential): Promise<string> {
+async function filtered(stream: NodeJS.ReadableStream, routeKey: string, credential: Credential): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return JSON.stringify(withinScope(JSON.parse(Buffer.concat(chunks).toString('utf8')), credential))
+  return JSON.stringify(withinScope(routeKey, JSON.parse(Buffer.concat(chunks).toString('utf8')), credential))
 }

@@ -13,7 +13,7 @@ import type { IdempotencyStore, Retention, StoredResponse } from '../idempotency
 import type { GatewayMetrics } from '../metrics.js'
 import type { OperationValidators } from '../openapi/validators.js'
 import { parseJsonBody } from '../request/body.js'
-import { ACCOUNT_LIST_ROUTE, checkBodyAccounts, withinScope } from '../request/scope.js'
+import { checkBodyAccounts, withinScope } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
 import { inSpan, type Trace } from '../tracing.js'
 import { UpstreamError, type UpstreamClient } from '../upstream.js'
@@ -146,7 +146,7 @@ async function answer(
     status = result.status
     payload = result.body
     if (status >= 200 && status <= 299) {
-      if (key === ACCOUNT_LIST_ROUTE) payload = withinScope(payload, request.credential)
+      payload = withinScope(key, payload, request.credential)
       if (route.paginate) payload = paginate(payload, route.paginate, routeRequest.query as PageQuery, `${route.source} paginate`)
     }
   } catch (err) {

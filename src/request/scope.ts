@@ -36,21 +36,37 @@ export function checkBodyAccounts(routeKey: string, body: unknown, credential: P
   }
 }
 
-/** The route that lists accounts: its answer is cut down to the credential's scope. */
-export const ACCOUNT_LIST_ROUTE = 'GET /accounts'
+/**
+ * Answers that name accounts, cut to the credential's scope: the account
+ * list keeps only the accounts in scope, and no account shown names a parent
+ * outside it (`GET /accounts/{accountId}` of a sub-account in scope would
+ * otherwise reveal its parent's id).
+ */
+const SCOPED_ANSWERS: Readonly<Record<string, (body: unknown, accounts: ReadonlySet<string>) => unknown>> = {
+  'GET /accounts': (body, accounts) => {
+    const list = (body as { accounts?: unknown } | undefined)?.accounts
+    if (!Array.isArray(list)) return body
+    const visible = list.filter((item) => accounts.has(String((item as { id?: unknown } | null)?.id)))
+    return { ...(body as object), accounts: visible.map((item) => withoutHiddenParent(item, accounts)) }
+  },
+  'GET /accounts/{accountId}': withoutHiddenParent,
+}
 
-/** `{ accounts: [...] }` without the accounts outside the credential's scope, nor their ids; anything else as it is. */
-export function withinScope(body: unknown, credential: Pick<Credential, 'accounts'>): unknown {
-  const accounts = credential.accounts
-  const list = (body as { accounts?: unknown } | undefined)?.accounts
-  if (accounts === undefined || !Array.isArray(list)) return body
-  const visible = list.filter((item) => accounts.has(String((item as { id?: unknown } | null)?.id)))
-  // Nor through a parentId: a sub-account in scope whose parent is not shows no parent.
-  const withoutHidden = visible.map((item) => {
-    const parent = (item as { parentId?: unknown }).parentId
-    if (parent === undefined || accounts.has(String(parent))) return item
-    const { parentId: _hidden, ...rest } = item as Record<string, unknown>
-    return rest
-  })
-  return { ...(body as object), accounts: withoutHidden }
+/** Whether answers of `routeKey` are cut to a scoped credential's accounts (then read whole, not streamed). */
+export function scopesAnswer(routeKey: string, credential: Pick<Credential, 'accounts'>): boolean {
+  return credential.accounts !== undefined && SCOPED_ANSWERS[routeKey] !== undefined
+}
+
+/** A 2xx answer of `routeKey` without the accounts outside the credential's scope, nor their ids; anything else as it is. */
+export function withinScope(routeKey: string, body: unknown, credential: Pick<Credential, 'accounts'>): unknown {
+  const cut = SCOPED_ANSWERS[routeKey]
+  return cut && credential.accounts !== undefined ? cut(body, credential.accounts) : body
+}
+
+function withoutHiddenParent(account: unknown, accounts: ReadonlySet<string>): unknown {
+  if (account === null || typeof account !== 'object') return account
+  const parent = (account as { parentId?: unknown }).parentId
+  if (parent === undefined || accounts.has(String(parent))) return account
+  const { parentId: _hidden, ...rest } = account as Record<string, unknown>
+  return rest
 }

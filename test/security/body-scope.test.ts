@@ -9,10 +9,15 @@ import { hmac, startGateway } from '../helpers/gateway.js'
  * `from.takeFrom`, a sub-account transfer's `destination.accountId`, a collateral
  * address's `recoveryAccountId`) and moved acc-2's money. Those fields are
  * scoped like the path: 404, and nothing reaches the backend. A peer account
- * (another customer's) is not the credential's to scope.
+ * (another customer's) is not the credential's to scope. Answers name no
+ * account outside the scope either: a sub-account in scope shows no parent
+ * that is not.
  */
-const backend = await Backend.start(() => ({ status: 201, body: { id: 'x' } }))
+const backend = await Backend.start((req) => (req.method === 'GET' ? { body: { id: 'acc-1', title: 'Desk', status: 'active', parentId: 'acc-0' } } : { status: 201, body: { id: 'x' } }))
 const mapping = `routes:
+  - route: GET /accounts/{accountId}
+    upstream: { get: "/acct/{accountId}" }
+    response: $body
   - route: POST /accounts/{accountId}/ramps
     upstream: { post: /ramps, body: $body }
     response: { id: $body.id }
@@ -56,5 +61,12 @@ for (const [name, gateway] of [['mapped', gateways[0]], ['passthrough', gateways
     t.equal((await post(url, '/ramps', { from: { takeFrom: 'acc-1' } })).status < 300, true, 'its own account may be named')
     t.equal((await post(url, '/transfers/withdrawals/subaccount', { destination: { accountId: 'acc-1' } })).status < 300, true)
     t.equal((await post(url, '/transfers/withdrawals/peeraccount', { destination: { accountId: 'someone-else' } })).status < 300, true, "a peer account is another customer's: not scoped")
+  })
+}
+
+for (const [name, gateway] of [['mapped', gateways[0]], ['passthrough', gateways[1]]] as const) {
+  t.test(`${name}: an account in scope names no parent outside it (attack review 7)`, async (t) => {
+    const res = await send(gateway?.url as string, { path: '/v2/accounts/acc-1', key: hmac.key })
+    t.same([res.status, res.json], [200, { id: 'acc-1', title: 'Desk', status: 'active' }], 'acc-0 named nowhere')
   })
 }
