@@ -16,41 +16,69 @@ const FAILOVER_TIMEOUT_MS = 4000
 /** Once Redis is whole again, the gateways serve within this: their reconnect backoff is capped at 2 s. */
 const GATEWAY_RECOVERY_MS = 10_000
 
-async function topology() {
+async function topology(replicaCount: number) {
   const primary = await RedisServer.start()
-  const replica = await RedisServer.replicaOf(primary)
-  const sentinels = await Sentinels.watch(primary, { downAfterMs: DOWN_AFTER_MS, failoverTimeoutMs: FAILOVER_TIMEOUT_MS })
+  const replicas: RedisServer[] = []
+  for (let i = 0; i < replicaCount; i++) replicas.push(await RedisServer.replicaOf(primary))
+  const sentinels = await Sentinels.watch(primary, { replicas: replicaCount, downAfterMs: DOWN_AFTER_MS, failoverTimeoutMs: FAILOVER_TIMEOUT_MS })
+  const servers = [primary, ...replicas]
+  /**
+   * Resolves once every sentinel names one primary (with `promotedOnly`: a
+   * replica, promoted) and it has a replica in sync: Redis can confirm writes again. Read afresh
+   * at each poll, so a topology that changes once more (Sentinel has been
+   * seen to turn the promoted node back into a replica) is followed, not
+   * waited on.
+   */
+  const whole = async (timeoutMs: number, { promotedOnly = false } = {}): Promise<RedisServer> => {
+    let seen = ''
+    return until(
+      async () => {
+        const ports = await sentinels.primaryPorts()
+        const named = new Set(ports).size === 1 ? servers.find((server) => server.port === ports[0]) : undefined
+        const info = named ? await named.replication() : ''
+        seen = `sentinels name ${ports.join(', ')}; ${named ? `${named.port}: ${info.replace(/\r?\n/g, ' ')}` : ''}`
+        if (!named || (promotedOnly && named === primary)) return false
+        return (promotedOnly || (/^role:master\s*$/m.test(info) && /^slave\d+:.*state=online/m.test(info))) && named
+      },
+      { timeoutMs, everyMs: 100, what: () => `Redis whole again (${seen})` },
+    )
+  }
   return {
     primary,
-    replica,
+    replica: replicas[0] as RedisServer,
     sentinels,
     /**
      * Once the primary is down (killed, or left to die), waits until the
-     * sentinels promote the replica, then brings the old primary back as its
-     * replica, as a runbook would: `replicated` needs a replica to confirm
-     * writes again. (Left to Sentinel, the returning node is converted only
-     * when Sentinel next reads its INFO, up to 10 s later.) Resolves once
-     * every sentinel names the new primary and the returning replica is in
-     * sync, so that what follows measures the gateway, not Redis: a
-     * failover whose first election splits is retried only after twice the
-     * failover timeout, and the full resync waits out Redis's
-     * repl-diskless-sync-delay (5 s).
+     * sentinels promote a replica. With one replica, brings the old primary
+     * back as the new one's replica, as a runbook would: `replicated` needs
+     * a replica to confirm writes again (left to Sentinel, the returning node
+     * is converted only when Sentinel next reads its INFO, up to 10 s later);
+     * with more, Sentinel points the others at the promoted one. Resolves
+     * once the new primary has a replica in sync, so that what follows
+     * measures the gateway, not Redis: a failover whose first election
+     * splits is retried only after twice the failover timeout, and a full
+     * resync waits out Redis's repl-diskless-sync-delay (5 s).
      */
-    async failedOver() {
-      await until(async () => (await sentinels.primaryPorts()).every((port) => port === replica.port), { timeoutMs: DOWN_AFTER_MS + 2 * FAILOVER_TIMEOUT_MS + 10_000, everyMs: 100, what: 'the replica promoted, by every sentinel' })
-      await primary.start(['--replicaof', '127.0.0.1', String(replica.port)])
-      await replica.replicaInSync(primary.port)
+    async failedOver(): Promise<void> {
+      const next = await whole(DOWN_AFTER_MS + 2 * FAILOVER_TIMEOUT_MS + 10_000, { promotedOnly: true })
+      if (replicaCount === 1) await primary.start(['--replicaof', '127.0.0.1', String(next.port)])
+      await whole(20_000)
+    },
+    /** After `SENTINEL FAILOVER`: a replica promoted, and one in sync with it (the demoted primary, or another replica). */
+    async switchedOver(): Promise<void> {
+      await whole(20_000, { promotedOnly: true })
+      await whole(20_000)
     },
     async stop() {
-      replica.resume()
-      await Promise.all([sentinels.stop(), primary.stop(), replica.stop()])
+      replicas.forEach((replica) => replica.resume())
+      await Promise.all([sentinels.stop(), primary.stop(), ...replicas.map((replica) => replica.stop())])
     },
   }
 }
 
 /** A fresh Sentinel topology, a payout backend and two gateway processes on them, all stopped when `t` ends. */
-async function sentinelSetup(t: Test, durability: 'async' | 'replicated') {
-  const redis = await topology()
+async function sentinelSetup(t: Test, durability: 'async' | 'replicated', replicas = 1) {
+  const redis = await topology(replicas)
   const backend = await payoutBackend()
   const gateways = await startGateways(2, { url: redis.sentinels.url, durability, waitTimeout: '250ms' }, backend)
   t.teardown(async () => {
@@ -61,9 +89,9 @@ async function sentinelSetup(t: Test, durability: 'async' | 'replicated') {
   return { redis, backend, a, b }
 }
 
-for (const durability of ['async', 'replicated'] as const) {
-  t.test(`${durability}: the primary killed under load — only 503s during the switch, one execution of a retried POST`, async (t) => {
-    const { redis, backend, a, b } = await sentinelSetup(t, durability)
+for (const [durability, replicas] of [['async', 1], ['replicated', 1], ['replicated', 2]] as const) {
+  t.test(`${durability}, ${replicas} replica${replicas > 1 ? 's' : ''}: the primary killed under load — only 503s during the switch, one execution of a retried POST`, async (t) => {
+    const { redis, backend, a, b } = await sentinelSetup(t, durability, replicas)
 
     const idempotencyKey = randomUUID()
     const withdraw = (url: string) => send(url, { method: 'POST', path: WITHDRAWAL, key, body: JSON.stringify({ idempotencyKey, amount: '5' }) })
@@ -85,7 +113,7 @@ for (const durability of ['async', 'replicated'] as const) {
     await until(() => retries.since(killedAt + recoveryMs).some((r) => r.status === 201), { timeoutMs: 10_000, what: 'the retried POST answered' })
     const results = await load.stop()
     const retried = await retries.stop()
-    t.comment(`${durability}: service back ${recoveryMs} ms after the primary was killed (Redis whole again after ${wholeAt - killedAt} ms); during the run ${summary(results)}: ${failures(results)}`)
+    t.comment(`${durability}, ${replicas} replica(s): service back ${recoveryMs} ms after the primary was killed (Redis whole again after ${wholeAt - killedAt} ms); during the run ${summary(results)}: ${failures(results)}`)
 
     t.same(results.filter((r) => ![200, 503].includes(r.status)), [], 'nothing but 200 and 503')
     t.ok(load.since(killedAt).some((r) => r.status === 503), 'the switch showed as 503s')
@@ -160,32 +188,33 @@ for (const durability of ['async', 'replicated'] as const) {
  * gateway still connected to it would read it without error and have every
  * write refused. The gateways must follow the sentinels to the new primary.
  */
-t.test('replicated: a planned switchover (SENTINEL FAILOVER) — the gateways follow the new primary, one execution of a retried POST', async (t) => {
-  const { redis, backend, a, b } = await sentinelSetup(t, 'replicated')
-  const idempotencyKey = randomUUID()
-  const withdraw = (url: string) => send(url, { method: 'POST', path: WITHDRAWAL, key, body: JSON.stringify({ idempotencyKey, amount: '5' }) })
-  const created = await withdraw(a)
-  t.equal(created.status, 201, created.text)
+for (const replicas of [1, 2]) {
+  t.test(`replicated, ${replicas} replica${replicas > 1 ? 's' : ''}: a planned switchover (SENTINEL FAILOVER) — the gateways follow the new primary, one execution of a retried POST`, async (t) => {
+    const { redis, backend, a, b } = await sentinelSetup(t, 'replicated', replicas)
+    const idempotencyKey = randomUUID()
+    const withdraw = (url: string) => send(url, { method: 'POST', path: WITHDRAWAL, key, body: JSON.stringify({ idempotencyKey, amount: '5' }) })
+    const created = await withdraw(a)
+    t.equal(created.status, 201, created.text)
 
-  const load = new SteadyLoad([a, b])
-  const retries = new SteadyLoad([b, a], { concurrency: 1, request: withdraw })
-  t.teardown(() => Promise.all([load.stop(), retries.stop()]))
-  await until(() => load.results.length > 50, { timeoutMs: 10_000, what: 'load under way' })
-  const switchedAt = Date.now()
-  const sentinel = redis.sentinels.sentinels[0]?.client()
-  t.teardown(() => sentinel?.disconnect())
-  t.equal(await sentinel?.call('SENTINEL', 'FAILOVER', redis.sentinels.name), 'OK')
-  await until(async () => (await redis.sentinels.primaryPorts()).every((port) => port === redis.replica.port), { timeoutMs: 20_000, everyMs: 100, what: 'the replica promoted, by every sentinel' })
-  await redis.replica.replicaInSync(redis.primary.port)
-  const recoveryMs = await load.recovered(switchedAt, { timeoutMs: GATEWAY_RECOVERY_MS })
-  await until(() => retries.since(switchedAt + recoveryMs).some((r) => r.status === 201), { timeoutMs: 10_000, what: 'the retried POST answered' })
-  const results = await load.stop()
-  const retried = await retries.stop()
-  t.comment(`switchover: service back ${recoveryMs} ms after SENTINEL FAILOVER; during the run ${summary(results)}: ${failures(results)}`)
+    const load = new SteadyLoad([a, b])
+    const retries = new SteadyLoad([b, a], { concurrency: 1, request: withdraw })
+    t.teardown(() => Promise.all([load.stop(), retries.stop()]))
+    await until(() => load.results.length > 50, { timeoutMs: 10_000, what: 'load under way' })
+    const switchedAt = Date.now()
+    const sentinel = redis.sentinels.sentinels[0]?.client()
+    t.teardown(() => sentinel?.disconnect())
+    t.equal(await sentinel?.call('SENTINEL', 'FAILOVER', redis.sentinels.name), 'OK')
+    await redis.switchedOver()
+    const recoveryMs = await load.recovered(switchedAt, { timeoutMs: GATEWAY_RECOVERY_MS })
+    await until(() => retries.since(switchedAt + recoveryMs).some((r) => r.status === 201), { timeoutMs: 10_000, what: 'the retried POST answered' })
+    const results = await load.stop()
+    const retried = await retries.stop()
+    t.comment(`switchover, ${replicas} replica(s): service back ${recoveryMs} ms after SENTINEL FAILOVER; during the run ${summary(results)}: ${failures(results)}`)
 
-  t.same(results.filter((r) => ![200, 503].includes(r.status)), [], 'nothing but 200 and 503')
-  t.equal(backend.requests.filter((r) => r.method === 'GET').length, results.filter((r) => r.status === 200).length, 'the backend saw exactly the accepted GETs')
-  t.same(retried.filter((r) => ![201, 503].includes(r.status)), [], `retries answered 201 or 503 (${summary(retried)})`)
-  t.ok(retried.filter((r) => r.status === 201).every((r) => r.text === created.text), 'every 201 is the stored answer')
-  t.equal(backend.executions(), 1, 'the backend executed the withdrawal once')
-})
+    t.same(results.filter((r) => ![200, 503].includes(r.status)), [], 'nothing but 200 and 503')
+    t.equal(backend.requests.filter((r) => r.method === 'GET').length, results.filter((r) => r.status === 200).length, 'the backend saw exactly the accepted GETs')
+    t.same(retried.filter((r) => ![201, 503].includes(r.status)), [], `retries answered 201 or 503 (${summary(retried)})`)
+    t.ok(retried.filter((r) => r.status === 201).every((r) => r.text === created.text), 'every 201 is the stored answer')
+    t.equal(backend.executions(), 1, 'the backend executed the withdrawal once')
+  })
+}
