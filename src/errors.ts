@@ -103,6 +103,8 @@ const CATALOGUE = {
   backendError: { status: 400, errorType: 'bad-request', kind: 'upstream', reason: 'mapped_error', message: 'Request refused by the backend' },
   responseInvalid: { status: 502, errorType: 'internal-error', kind: 'mapping', reason: 'response_invalid', message: 'Backend answer does not conform to the Network Link schema' },
   mappingFailed: { status: 502, errorType: 'internal-error', kind: 'mapping', reason: 'mapping_failed', message: 'Backend answer could not be translated' },
+  /** A route's call refused (4xx) after an earlier call that changes something succeeded: neither done nor not done. */
+  partiallyExecuted: { status: 502, errorType: 'internal-error', kind: 'upstream', reason: 'partially_executed', message: 'The backend carried out part of this request and refused the rest: it needs reconciling' },
 
   outboundUnauthorized: { status: 401, errorType: 'unauthorized', propertyName: 'Authorization', requestPart: 'headers', kind: 'outbound', reason: 'unauthorized', message: 'Outbound calls need the gateway token (Authorization: Bearer …)' },
   outboundMethod: { status: 405, errorType: 'bad-request', kind: 'outbound', reason: 'method', message: 'Method not forwarded to Fireblocks' },

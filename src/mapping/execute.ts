@@ -37,6 +37,8 @@ export interface ExecuteOptions {
   onUpstream?: (status: string, seconds: number, method: string) => void
   /** The mapping's span: each backend call is a child of it, and carries its traceparent. */
   trace?: Trace
+  /** Shared with the caller, which decides what an idempotency key keeps from it. */
+  progress?: Progress
 }
 
 export async function executeRoute(route: CompiledRoute, request: RouteRequest, options: ExecuteOptions): Promise<RouteResult> {
@@ -52,10 +54,11 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
     request,
   }
   let last: Answer | undefined
+  const progress = options.progress ?? { changed: false }
   for (const call of route.calls) {
     // Request-side templates always see the Network Link request as $body; results by call name.
     scope.body = request.body
-    const made = await makeCall(route, call, scope, options)
+    const made = await makeCall(route, call, scope, options, progress)
     if (made === undefined) continue
     last = made
     if (call.name) scope[call.name] = last.body
@@ -77,14 +80,32 @@ interface Answer {
   body: unknown
 }
 
+/** Whether a call that changes something (not a GET, on a route that is not a GET) has succeeded in this request: answered 2xx, no error rule holding. */
+export interface Progress {
+  changed: boolean
+}
+
+/**
+ * A call refused with a 4xx after an earlier one changed something (an earlier
+ * call of the route, or an earlier item of a per-item call): a 4xx would tell
+ * the client nothing happened, and a new request of its own would repeat what
+ * did. The route is answered as partially executed instead (a 5xx, which the
+ * idempotency record keeps), and the refusal is logged as its cause.
+ */
+function afterProgress(route: CompiledRoute, err: unknown, progress: Progress, options: ExecuteOptions): unknown {
+  if (!progress.changed || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
+  options.onMappingError?.(route, new Error(`a call was refused (${err.spec.status} ${err.message}) after an earlier call changed something`))
+  return new GatewayError(ERRORS.partiallyExecuted, {}, { cause: err })
+}
+
 /** One call's answer; undefined when its `if` does not hold and it is skipped. A per-item call answers the list of its answers. */
-async function makeCall(route: CompiledRoute, call: CompiledCall, scope: Scope, options: ExecuteOptions): Promise<Answer | undefined> {
+async function makeCall(route: CompiledRoute, call: CompiledCall, scope: Scope, options: ExecuteOptions, progress: Progress): Promise<Answer | undefined> {
   try {
     if (call.condition && !truthy(call.condition(scope))) return undefined
   } catch (err) {
-    throw translationError(route, err, ERRORS.requestNotMappable, options)
+    throw afterProgress(route, translationError(route, err, ERRORS.requestNotMappable, options), progress, options)
   }
-  if (!call.each) return fetchAnswer(route, call, scope, ERRORS.requestNotMappable, options)
+  if (!call.each) return fetchAnswer(route, call, scope, ERRORS.requestNotMappable, options, progress)
   let items: unknown
   try {
     items = call.each.list(scope)
@@ -93,7 +114,7 @@ async function makeCall(route: CompiledRoute, call: CompiledCall, scope: Scope, 
   }
   if (items === undefined || items === null) items = []
   if (!Array.isArray(items)) throw translationError(route, new MappingError(`${route.source} each`, 'expected a list of items to call for'), ERRORS.mappingFailed, options)
-  return { status: 200, body: await forEachItem(route, call, call.each, items, scope, options) }
+  return { status: 200, body: await forEachItem(route, call, call.each, items, scope, options, progress) }
 }
 
 /**
@@ -101,7 +122,7 @@ async function makeCall(route: CompiledRoute, call: CompiledCall, scope: Scope, 
  * list's order. The first failure (in list order) answers for the request; no
  * new call starts after one has failed.
  */
-async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNullable<CompiledCall['each']>, items: unknown[], scope: Scope, options: ExecuteOptions): Promise<unknown[]> {
+async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNullable<CompiledCall['each']>, items: unknown[], scope: Scope, options: ExecuteOptions, progress: Progress): Promise<unknown[]> {
   const bodies = new Array<unknown>(items.length)
   let next = 0
   const failures: Array<{ index: number; error: unknown }> = []
@@ -111,14 +132,15 @@ async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNu
       // Its own scope: calls in flight at once must not see each other's element.
       const itemScope: Scope = { ...scope, [each.as]: items[index], index }
       try {
-        bodies[index] = (await fetchAnswer(route, call, itemScope, ERRORS.mappingFailed, options)).body
+        bodies[index] = (await fetchAnswer(route, call, itemScope, ERRORS.mappingFailed, options, progress)).body
       } catch (error) {
         failures.push({ index, error })
       }
     }
   }
   await Promise.all(Array.from({ length: Math.min(each.concurrency, items.length) }, worker))
-  if (failures.length > 0) throw failures.reduce((first, f) => (f.index < first.index ? f : first)).error
+  // Read once every item has settled: an item that succeeded while another was refused counts, whichever came first.
+  if (failures.length > 0) throw afterProgress(route, failures.reduce((first, f) => (f.index < first.index ? f : first)).error, progress, options)
   return bodies
 }
 
@@ -128,9 +150,16 @@ async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNu
  * client's fault (400) when it comes from the request, the backend's (502) when
  * it comes from an element of an earlier answer.
  */
-async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scope, unmappable: Unmappable, options: ExecuteOptions): Promise<Answer> {
-  if (call.pages) return fetchAllPages(route, call, call.pages, scope, unmappable, options)
-  return checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options), options)
+async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scope, unmappable: Unmappable, options: ExecuteOptions, progress: Progress): Promise<Answer> {
+  try {
+    const answer = call.pages ? await fetchAllPages(route, call, call.pages, scope, unmappable, options) : checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options), options)
+    // A read route's backend calls read, whatever their method (a POST that pages in its body, say).
+    if (call.method !== 'GET' && route.method !== 'GET') progress.changed = true
+    return answer
+  } catch (err) {
+    // A per-item call's items are judged together once all have settled (forEachItem).
+    throw call.each ? err : afterProgress(route, err, progress, options)
+  }
 }
 
 type Unmappable = typeof ERRORS.requestNotMappable | typeof ERRORS.mappingFailed

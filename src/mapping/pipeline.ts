@@ -72,8 +72,9 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   const query: Record<string, unknown> = { ...request.target.query }
   const validators = options.validators.get(key)
   if (route.paginate || validators?.operation.queryNames.includes('startingAfter')) checkCursors(query as PageQuery)
-  // Whether a call that can change something (not a GET) has been answered 2xx: the backend acted.
-  const state = { upstreamSeconds: 0, acted: false }
+  // `acted`: a call that can change something (not a GET) has been answered 2xx, so the backend may have acted;
+  // `changed`: such a call succeeded (its 2xx held no error by the route's rules), so the backend did act.
+  const state = { upstreamSeconds: 0, acted: false, changed: false }
   const routeRequest: RouteRequest = { params, query, body, headers: request.headers, subject: request.credential.subject, credential: request.credential.id, requestId: request.requestId }
   const onUpstream = (status: string, seconds: number, method: string) => {
     options.metrics.upstreamDuration.observe({ route: key, status }, seconds)
@@ -89,7 +90,7 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
     throw err
   }
 
-  const respond = () => answer(key, route, routeRequest, request, validators, options, onUpstream, onMappingError, () => state.acted)
+  const respond = () => answer(key, route, routeRequest, request, validators, options, onUpstream, onMappingError, state)
   const idempotent = route.idempotency && request.method !== 'GET'
   const idempotencyKey = idempotent ? (body as Record<string, unknown> | undefined)?.idempotencyKey : undefined
   // A key the guard cannot use is refused, not waved through: a retry of it would be a second execution.
@@ -129,19 +130,19 @@ async function answer(
   options: PipelineOptions,
   onUpstream: (status: string, seconds: number, method: string) => void,
   onMappingError: (route: CompiledRoute, err: Error) => void,
-  acted: () => boolean,
+  progress: { readonly acted: boolean; changed: boolean },
 ): Promise<StoredResponse & { refusal?: ErrorSpec; retention?: Retention }> {
   const refused = (err: unknown) => {
     const refusal = toGatewayError(err, (mappingError) => onMappingError(route, mappingError))
     if (refusal.spec.status >= 500) request.log.error({ err: refusal.cause ?? refusal, reason: refusal.spec.reason }, refusal.message)
-    return { status: refusal.spec.status, body: JSON.stringify(refusal.body), refusal: refusal.spec, retention: retention(refusal, acted()) }
+    return { status: refusal.spec.status, body: JSON.stringify(refusal.body), refusal: refusal.spec, retention: retention(refusal, progress.acted) }
   }
   let status: number
   let payload: unknown
   let translated: ErrorSpec | undefined
   try {
     const result = await inSpan(request.trace, 'mapping', (trace) =>
-      executeRoute(route, routeRequest, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError, onUpstream, trace }),
+      executeRoute(route, routeRequest, { upstream: options.upstream, subjectHeader: options.subjectHeader, onMappingError, onUpstream, trace, progress }),
     )
     status = result.status
     payload = result.body
@@ -170,9 +171,10 @@ async function answer(
       if (options.responseValidation === 'enforce') return refused(new GatewayError(ERRORS.responseInvalid))
     }
   }
-  // A 5xx the mapping made (a rule, a templated status) is the backend saying it failed; but a call that changes
-  // something may have been answered 2xx on the way (an error inside a 200, a later call failing): then hold.
-  const kept: Retention = status < 500 ? 'store' : acted() ? 'hold' : 'release'
+  // A 5xx the mapping made (a rule, a templated status) is the backend saying that a call failed. Kept when an
+  // earlier call that changes something succeeded (a retry would repeat it); held when one was answered 2xx
+  // that a rule read as an error (an error inside a 200: nobody knows); else the retry runs.
+  const kept: Retention = status < 500 || progress.changed ? 'store' : progress.acted ? 'hold' : 'release'
   let body: string
   try {
     body = payload === undefined ? '' : JSON.stringify(payload)

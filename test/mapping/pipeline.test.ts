@@ -51,6 +51,40 @@ routes:
       body: { account: $params.accountId, amount: $body.amount }
     status: 201
     response: { id: $body.payout_id, memo: $body.memo, createdAt: { $date: $body.created_ms, from: ms } }
+  - route: POST /accounts/{accountId}/transfers/withdrawals/subaccount
+    upstream:
+      - name: debit
+        post: /internal/debits
+        body: { account: $params.accountId, amount: $body.amount }
+      - name: credit
+        post: /internal/credits
+        body: { account: $body.destination.accountId, amount: $body.amount }
+    status: 201
+    errors:
+      - when: { status: 422 }
+        errorType: bad-request
+        message: $body.msg
+      - when: { status: 503 }
+        errorType: internal-error
+        message: backend busy
+    response: { id: $debit.id, status: Pending }
+  - route: POST /accounts/{accountId}/transfers/withdrawals/peeraccount
+    upstream:
+      - name: legs
+        each: $body.legs
+        as: leg
+        concurrency: 1
+        post: /internal/legs
+        body: { amount: $leg }
+    status: 201
+    errors:
+      - when: { status: 422 }
+        errorType: bad-request
+        message: $body.msg
+      - when: { status: 503 }
+        errorType: internal-error
+        message: backend busy
+    response: { id: done, status: Pending }
 `
 
 const dir = tempDir('nlgw-pipeline-')
@@ -212,6 +246,52 @@ t.test('a payout answered 2xx whose answer the gateway cannot send is stored as 
     t.same([retry.status, retry.body, retry.replayed], [first.status, first.body, true], `${what}: the retry gets the stored failure`)
     t.equal(backend.calls.length, 1, `${what}: the backend paid out once`)
   }
+})
+
+t.test('a call refused after an earlier one changed something: partially executed (a stored 502), never a 4xx that says nothing happened', async (t) => {
+  const { backend, call } = setup({
+    'POST /internal/debits': [{ status: 201, body: { id: 'd-1' } }],
+    'POST /internal/credits': [{ status: 422, body: { msg: 'destination closed' } }],
+  })
+  const url = '/v2/accounts/a1/transfers/withdrawals/subaccount'
+  const body = '{"idempotencyKey":"k-partial","amount":"5","destination":{"accountId":"a3"}}'
+  const first = await call('POST', url, { body })
+  t.same([first.status, json(first)], [502, { message: 'The backend carried out part of this request and refused the rest: it needs reconciling', errorType: 'internal-error' }])
+  const retry = await call('POST', url, { body })
+  t.same([retry.status, retry.body, retry.replayed], [502, first.body, true], 'kept: a retry does not debit again')
+  t.equal(backend.calls.length, 2)
+
+  const refusedFirst = setup({ 'POST /internal/debits': [{ status: 422, body: { msg: 'too small' } }] })
+  const refused = await refusedFirst.call('POST', url, { body })
+  t.same([refused.status, json(refused)], [400, { message: 'too small', errorType: 'bad-request' }], 'refused before anything changed: the 4xx as it is')
+
+  const legs = setup({ 'POST /internal/legs': [{ status: 201, body: {} }, { status: 422, body: { msg: 'leg refused' } }] })
+  const perItem = await legs.call('POST', '/v2/accounts/a1/transfers/withdrawals/peeraccount', { body: '{"idempotencyKey":"k-legs","legs":["1","2","3"]}' })
+  t.same([perItem.status, json(perItem).errorType], [502, 'internal-error'], 'per-item: the second item refused after the first went through')
+  t.equal(legs.backend.calls.length, 2, 'and no item after the refusal')
+})
+
+t.test('a 5xx a rule made after an earlier call changed something is kept: a retry does not repeat that call (attack review 8)', async (t) => {
+  const twoCalls = setup({ 'POST /internal/debits': [{ status: 201, body: { id: 'd-1' } }], 'POST /internal/credits': [{ status: 503, body: {} }] })
+  const url = '/v2/accounts/a1/transfers/withdrawals/subaccount'
+  const body = '{"idempotencyKey":"k-n1","amount":"5","destination":{"accountId":"a3"}}'
+  const first = await twoCalls.call('POST', url, { body })
+  t.same([first.status, json(first)], [500, { message: 'backend busy', errorType: 'internal-error' }])
+  const retry = await twoCalls.call('POST', url, { body })
+  t.same([retry.status, retry.replayed], [500, true], 'the retry gets the stored answer')
+  t.equal(twoCalls.backend.calls.length, 2, 'the debit ran once')
+
+  const legs = setup({ 'POST /internal/legs': [{ status: 201, body: {} }, { status: 503, body: {} }] })
+  const legsUrl = '/v2/accounts/a1/transfers/withdrawals/peeraccount'
+  const legsBody = '{"idempotencyKey":"k-n1-legs","legs":["1","2"]}'
+  t.equal((await legs.call('POST', legsUrl, { body: legsBody })).status, 500)
+  t.equal((await legs.call('POST', legsUrl, { body: legsBody })).replayed, true, 'per-item: kept too')
+  t.equal(legs.backend.calls.length, 2)
+
+  const nothingDone = setup({ 'POST /internal/debits': [{ status: 503, body: {} }, { status: 201, body: { id: 'd-2' } }], 'POST /internal/credits': [{ status: 201, body: {} }] })
+  t.equal((await nothingDone.call('POST', url, { body })).status, 500)
+  const clean = await nothingDone.call('POST', url, { body })
+  t.same([clean.status, clean.replayed], [201, false], 'a 5xx before anything changed: the retry runs')
 })
 
 t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
