@@ -42,6 +42,10 @@ export function recordFrom(raw: RawCredential): CredentialRecord {
   const key = raw[keyField]
   if (typeof raw.subject !== 'string' || raw.subject === '') throw new CredentialRecordError('credential has no subject')
   if (typeof key !== 'string' || key === '') throw new CredentialRecordError('credential has neither secret nor publicKey')
+  // Present, it is a scope: anything but a list or a comma list (null, false, a number) is refused, never read as none.
+  if (raw.accounts !== undefined && typeof raw.accounts !== 'string' && !(Array.isArray(raw.accounts) && raw.accounts.every((a) => typeof a === 'string'))) {
+    throw new CredentialRecordError('credential accounts must be a list of account ids or a comma list')
+  }
   const accounts = typeof raw.accounts === 'string' ? raw.accounts.split(',').map((a) => a.trim()).filter(Boolean) : raw.accounts
   const tlsSubject = structured(raw.tlsSubject, 'tlsSubject')
   if (tlsSubject !== undefined && (typeof tlsSubject !== 'object' || tlsSubject === null || Object.keys(tlsSubject).length === 0 || !Object.values(tlsSubject).every((v) => typeof v === 'string'))) {

@@ -44,6 +44,9 @@ t.test('recordFrom: a record without subject or key is refused', async (t) => {
   t.throws(() => recordFrom({ subject: 'u', secret: 's', tlsSubject: '{}' }), CredentialRecordError, 'also as JSON text')
   t.throws(() => recordFrom({ subject: 'u', secret: '' }), CredentialRecordError, 'an empty secret')
   t.throws(() => recordFrom({ subject: 'u', publicKey: {} as unknown as string }), CredentialRecordError, 'a key that is not text')
+  for (const accounts of [null, false, 5, {}, [1]]) {
+    t.throws(() => recordFrom({ subject: 'u', secret: 's', accounts: accounts as unknown as string }), { message: /accounts must be a list/ }, `accounts ${JSON.stringify(accounts)} is refused, not read as no scope (attack review 8)`)
+  }
 })
 
 t.test('RedisCredentialSource: HGETALL of prefix + key against a real redis-server', async (t) => {

@@ -113,6 +113,8 @@ t.test('algorithm confusion (attack review 7): a public key never becomes an HMA
   await admin.hset('nlgw:credential:pk-as-hmac', { subject: 'ivan', publicKey, scheme: '{"algorithm":"hmac"}' })
   await admin.hset('nlgw:credential:pem-secret', { subject: 'ivan', secret: publicKey })
   await admin.hset('nlgw:credential:both', { subject: 'ivan', secret: 's', publicKey })
+  // The PEM body without its armour (attack review 8): the same DER key.
+  await admin.hset('nlgw:credential:der-secret', { subject: 'ivan', secret: publicKey.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '') })
   const lookup = createServer((req, res) => {
     let body = ''
     req.on('data', (c) => (body += c))
@@ -133,8 +135,9 @@ t.test('algorithm confusion (attack review 7): a public key never becomes an HMA
     lookup.close()
   })
   const before = backend.requests.length
-  for (const apiKey of ['pk-only', 'pk-as-hmac', 'pem-secret', 'both', 'http-pk-only', 'http-pem-secret']) {
-    const res = await send(gateway.url, { path: '/v2/accounts', apiKey, key: forged })
+  const armourless = { hmac: publicKey.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), hash: 'sha256' } as const
+  for (const apiKey of ['pk-only', 'pk-as-hmac', 'pem-secret', 'both', 'der-secret', 'http-pk-only', 'http-pem-secret']) {
+    const res = await send(gateway.url, { path: '/v2/accounts', apiKey, key: apiKey === 'der-secret' ? armourless : forged })
     t.same([res.status, res.json.errorType], [500, 'internal-error'], `${apiKey}: the record is refused as unusable, nothing signed with the public key passes`)
   }
   t.equal(backend.requests.length, before, 'nothing reached the backend')
