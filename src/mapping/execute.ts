@@ -33,8 +33,8 @@ export interface ExecuteOptions {
   subjectHeader: string
   /** Logs what the client must not see: which template failed and why. */
   onMappingError?: (route: CompiledRoute, err: Error) => void
-  /** Each backend call's status (or `timeout`, `unavailable`…), duration and method: metrics, the access log, idempotency. */
-  onUpstream?: (status: string, seconds: number, method: string) => void
+  /** Each backend call's status (or `timeout`, `unavailable`…), duration and whether it can change something: metrics, the access log, idempotency. */
+  onUpstream?: (status: string, seconds: number, changes: boolean) => void
   /** The mapping's span: each backend call is a child of it, and carries its traceparent. */
   trace?: Trace
   /** Shared with the caller, which decides what an idempotency key keeps from it. */
@@ -80,7 +80,7 @@ interface Answer {
   body: unknown
 }
 
-/** Whether a call that changes something (not a GET, on a route that is not a GET) has succeeded in this request: answered 2xx, no error rule holding. */
+/** Whether a call that changes something (CompiledCall `changes`, on a route that is not a GET) has succeeded in this request: answered 2xx, no error rule holding. */
 export interface Progress {
   changed: boolean
 }
@@ -154,7 +154,7 @@ async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scop
   try {
     const answer = call.pages ? await fetchAllPages(route, call, call.pages, scope, unmappable, options) : checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options), options)
     // A read route's backend calls read, whatever their method (a POST that pages in its body, say).
-    if (call.method !== 'GET' && route.method !== 'GET') progress.changed = true
+    if (call.changes && route.method !== 'GET') progress.changed = true
     return answer
   } catch (err) {
     // A per-item call's items are judged together once all have settled (forEachItem).
@@ -238,12 +238,12 @@ async function send(route: CompiledRoute, call: CompiledCall, request: UpstreamR
     res = await options.upstream.request(sent)
   } catch (err) {
     span?.end(err)
-    options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000, call.method)
+    options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000, call.changes)
     throw toGatewayError(err)
   }
   span?.span.setAttribute('http.response.status_code', res.status)
   span?.end()
-  options.onUpstream?.(String(res.status), (performance.now() - started) / 1000, call.method)
+  options.onUpstream?.(String(res.status), (performance.now() - started) / 1000, call.changes)
   if (res.body.length === 0) return { status: res.status, body: undefined }
   try {
     return { status: res.status, body: parseJson(res.body.toString('utf8'), call.exactNumbers) }

@@ -72,14 +72,14 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   const query: Record<string, unknown> = { ...request.target.query }
   const validators = options.validators.get(key)
   if (route.paginate || validators?.operation.queryNames.includes('startingAfter')) checkCursors(query as PageQuery)
-  // `acted`: a call that can change something (not a GET) has been answered 2xx, so the backend may have acted;
+  // `acted`: a call that can change something (not a GET, unless it says it reads) has been answered 2xx, so the backend may have acted;
   // `changed`: such a call succeeded (its 2xx held no error by the route's rules), so the backend did act.
   const state = { upstreamSeconds: 0, acted: false, changed: false }
   const routeRequest: RouteRequest = { params, query, body, headers: request.headers, subject: request.credential.subject, credential: request.credential.id, requestId: request.requestId }
-  const onUpstream = (status: string, seconds: number, method: string) => {
+  const onUpstream = (status: string, seconds: number, changes: boolean) => {
     options.metrics.upstreamDuration.observe({ route: key, status }, seconds)
     state.upstreamSeconds += seconds
-    if (method !== 'GET' && status.startsWith('2')) state.acted = true
+    if (changes && status.startsWith('2')) state.acted = true
   }
   const onMappingError = (r: CompiledRoute, err: Error) => request.log.error({ route: key, mapping: r.source, err: err.message }, 'mapping error')
   try {
@@ -128,7 +128,7 @@ async function answer(
   request: MappedRequest,
   validators: OperationValidators | undefined,
   options: PipelineOptions,
-  onUpstream: (status: string, seconds: number, method: string) => void,
+  onUpstream: (status: string, seconds: number, changes: boolean) => void,
   onMappingError: (route: CompiledRoute, err: Error) => void,
   progress: { readonly acted: boolean; changed: boolean },
 ): Promise<StoredResponse & { refusal?: ErrorSpec; retention?: Retention }> {
@@ -219,7 +219,7 @@ async function confirmExists(
   route: CompiledRoute,
   exists: CompiledCall,
   request: RouteRequest,
-  options: PipelineOptions & { onUpstream: (status: string, seconds: number, method: string) => void; onMappingError: (route: CompiledRoute, err: Error) => void; trace: Trace | undefined },
+  options: PipelineOptions & { onUpstream: (status: string, seconds: number, changes: boolean) => void; onMappingError: (route: CompiledRoute, err: Error) => void; trace: Trace | undefined },
 ): Promise<void> {
   const check: CompiledRoute = { ...route, calls: [exists], response: () => undefined, status: () => 200 }
   try {

@@ -23,6 +23,8 @@ export interface CompiledCall {
   /** A per-item call: made once for each element of `list` (bound as `as`, with `index`), at most `concurrency` at a time. */
   each?: { list: Evaluate; as: string; concurrency: number }
   method: string
+  /** Whether the call can change something at the backend: any method but GET, unless the mapping says it only reads (`reads: true`). */
+  changes: boolean
   /** Path and query, every substituted value percent-encoded. */
   target: (scope: Scope) => string
   headers: Array<[string, Evaluate]>
@@ -188,6 +190,7 @@ function compileCall(doc: SourceDocument, path: Array<string | number>, raw: Rec
     ...(raw.if !== undefined ? { condition: compileTemplate(raw.if, [...path, 'if'], outer) } : {}),
     ...(each ? { each } : {}),
     method: method.toUpperCase(),
+    changes: method !== 'get' && raw.reads !== true,
     target,
     headers,
     ...(body ? { body } : {}),

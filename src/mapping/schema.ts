@@ -28,6 +28,9 @@ export const callSchema = object({
   body: ANY,
   timeout: Duration(),
   exactNumbers: { type: 'boolean' },
+  // A call that only reads though its method is not GET (a JSON-RPC query, a search by POST): it never counts
+  // as having changed anything, for idempotency and partial execution.
+  reads: { type: 'boolean' },
   pages: object(
     {
       items: PATH,

@@ -68,6 +68,21 @@ routes:
         errorType: internal-error
         message: backend busy
     response: { id: $debit.id, status: Pending }
+  - route: POST /accounts/{accountId}/ramps
+    upstream:
+      - name: quote
+        post: /rpc/quote
+        reads: true
+        body: { method: quote }
+      - name: ramp
+        post: /rpc/ramp
+        body: { method: ramp }
+    status: 201
+    errors:
+      - when: { status: 422 }
+        errorType: bad-request
+        message: $body.msg
+    response: { id: $ramp.id }
   - route: POST /accounts/{accountId}/transfers/withdrawals/peeraccount
     upstream:
       - name: legs
@@ -264,6 +279,10 @@ t.test('a call refused after an earlier one changed something: partially execute
   const refusedFirst = setup({ 'POST /internal/debits': [{ status: 422, body: { msg: 'too small' } }] })
   const refused = await refusedFirst.call('POST', url, { body })
   t.same([refused.status, json(refused)], [400, { message: 'too small', errorType: 'bad-request' }], 'refused before anything changed: the 4xx as it is')
+
+  const readFirst = setup({ 'POST /rpc/quote': [{ status: 200, body: { rate: 1 } }], 'POST /rpc/ramp': [{ status: 422, body: { msg: 'no liquidity' } }] })
+  const rampRefused = await readFirst.call('POST', '/v2/accounts/a1/ramps', { body: '{"idempotencyKey":"k-ramp"}' })
+  t.same([rampRefused.status, json(rampRefused)], [400, { message: 'no liquidity', errorType: 'bad-request' }], 'after a POST that says it only reads (reads: true): the 4xx as it is')
 
   const legs = setup({ 'POST /internal/legs': [{ status: 201, body: {} }, { status: 422, body: { msg: 'leg refused' } }] })
   const perItem = await legs.call('POST', '/v2/accounts/a1/transfers/withdrawals/peeraccount', { body: '{"idempotencyKey":"k-legs","legs":["1","2","3"]}' })
