@@ -30,24 +30,17 @@ export interface UpstreamClient {
 }
 
 export class UpstreamError extends Error {
-  /** The call's method, and the status the backend had answered before the exchange failed (0: none). */
-  readonly method: string
+  /** The status the backend had answered before the exchange failed (0: none): a success status means it acted, whatever became of its body. */
   readonly status: number
 
   constructor(
     readonly kind: 'timeout' | 'unavailable' | 'too-large',
     message: string,
-    options: { cause?: unknown; method?: string; status?: number } = {},
+    options: { cause?: unknown; status?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'UpstreamError'
-    this.method = options.method ?? ''
     this.status = options.status ?? 0
-  }
-
-  /** A call that changes something whose success status arrived: the backend acted, whatever became of its body. */
-  get acted(): boolean {
-    return this.method !== 'GET' && this.status >= 200 && this.status <= 299
   }
 }
 
@@ -84,7 +77,7 @@ export class Upstream implements UpstreamClient {
       this.pool.dispatch({ method: method as 'GET', path, headers, body: body ?? null }, exchange)
       return await exchange.answer
     } catch (err) {
-      const exchanged = { method, status: exchange.received }
+      const exchanged = { status: exchange.received }
       if (err instanceof UpstreamError) throw new UpstreamError(err.kind, err.message, { ...exchanged, cause: err.cause })
       if (isTimeout(err)) {
         throw new UpstreamError('timeout', `upstream ${method} ${path} timed out after ${timeoutMs} ms`, { ...exchanged, cause: err })

@@ -33,8 +33,8 @@ export interface ExecuteOptions {
   subjectHeader: string
   /** Logs what the client must not see: which template failed and why. */
   onMappingError?: (route: CompiledRoute, err: Error) => void
-  /** Each backend call's status (or `timeout`, `unavailable`…), duration and whether it can change something: metrics, the access log, idempotency. */
-  onUpstream?: (status: string, seconds: number, changes: boolean) => void
+  /** Each backend call's status (or `timeout`, `unavailable`…) and duration: metrics and the access log. */
+  onUpstream?: (status: string, seconds: number) => void
   /** The mapping's span: each backend call is a child of it, and carries its traceparent. */
   trace?: Trace
   /** Shared with the caller, which decides what an idempotency key keeps from it. */
@@ -54,7 +54,7 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
     request,
   }
   let last: Answer | undefined
-  const progress = options.progress ?? { changed: false }
+  const progress = options.progress ?? noProgress()
   for (const call of route.calls) {
     // Request-side templates always see the Network Link request as $body; results by call name.
     scope.body = request.body
@@ -80,21 +80,55 @@ interface Answer {
   body: unknown
 }
 
-/** Whether a call that changes something (CompiledCall `changes`, on a route that is not a GET) has succeeded in this request: answered 2xx, no error rule holding. */
+/**
+ * What the calls that can change something (CompiledCall `changes`, on a route
+ * that is not a GET) have done so far in this request, whichever call or item
+ * failed: the idempotency record's keep, hold or release (pipeline.ts) and the
+ * partial-execution answer are decided from it.
+ */
 export interface Progress {
+  /** One succeeded: answered 2xx, no error rule holding. */
   changed: boolean
+  /** One was answered 2xx or 3xx and its answer could not be read or translated (body cut, too large, not JSON): the backend acted. */
+  acted: boolean
+  /** One was sent and nothing came back (timed out, cut off before a status): the backend may have acted. */
+  unknown: boolean
+  /** One was answered 2xx with an error inside, by a rule: the backend says it failed, in a success. */
+  failedInSuccess: boolean
+}
+
+export function noProgress(): Progress {
+  return { changed: false, acted: false, unknown: false, failedInSuccess: false }
+}
+
+/** What became of one call (its pages, if paged): whether it left, the last status it got, whether a rule found an error inside a 2xx. */
+interface CallOutcome {
+  sent: boolean
+  status: number
+  failedInSuccess: boolean
+}
+
+/** Connection errors that mean the request never left: nothing can have happened at the backend. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+/** A failed call that can change something, added to the request's progress. */
+function noteFailure(progress: Progress, outcome: CallOutcome): void {
+  if (outcome.failedInSuccess) progress.failedInSuccess = true
+  else if (outcome.status >= 200 && outcome.status <= 399) progress.acted = true
+  else if (outcome.sent && outcome.status === 0) progress.unknown = true
 }
 
 /**
- * A call refused with a 4xx after an earlier one changed something (an earlier
- * call of the route, or an earlier item of a per-item call): a 4xx would tell
- * the client nothing happened, and a new request of its own would repeat what
- * did. The route is answered as partially executed instead (a 5xx, which the
- * idempotency record keeps), and the refusal is logged as its cause.
+ * A call refused with a 4xx after another one changed something, or may have
+ * (an earlier call of the route, or another item of a per-item call, however
+ * its own answer then failed): a 4xx would tell the client nothing happened,
+ * and a new request of its own would repeat what did. The route is answered as
+ * partially executed instead (a 5xx, which the idempotency record keeps), and
+ * the refusal is logged as its cause.
  */
 function afterProgress(route: CompiledRoute, err: unknown, progress: Progress, options: ExecuteOptions): unknown {
-  if (!progress.changed || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
-  options.onMappingError?.(route, new Error(`a call was refused (${err.spec.status} ${err.message}) after an earlier call changed something`))
+  if (!(progress.changed || progress.acted || progress.unknown) || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
+  options.onMappingError?.(route, new Error(`a call was refused (${err.spec.status} ${err.message}) after another changed something, or may have`))
   return new GatewayError(ERRORS.partiallyExecuted, {}, { cause: err })
 }
 
@@ -151,12 +185,17 @@ async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNu
  * it comes from an element of an earlier answer.
  */
 async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scope, unmappable: Unmappable, options: ExecuteOptions, progress: Progress): Promise<Answer> {
+  // A read route's backend calls read, whatever their method (a POST that pages in its body, say).
+  const changes = call.changes && route.method !== 'GET'
+  const outcome: CallOutcome = { sent: false, status: 0, failedInSuccess: false }
   try {
-    const answer = call.pages ? await fetchAllPages(route, call, call.pages, scope, unmappable, options) : checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options), options)
-    // A read route's backend calls read, whatever their method (a POST that pages in its body, say).
-    if (call.changes && route.method !== 'GET') progress.changed = true
+    const answer = call.pages
+      ? await fetchAllPages(route, call, call.pages, scope, unmappable, options, outcome)
+      : checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options, outcome), options, outcome)
+    if (changes) progress.changed = true
     return answer
   } catch (err) {
+    if (changes) noteFailure(progress, outcome)
     // A per-item call's items are judged together once all have settled (forEachItem).
     throw call.each ? err : afterProgress(route, err, progress, options)
   }
@@ -186,13 +225,13 @@ function buildRequest(route: CompiledRoute, call: CompiledCall, scope: Scope, un
 }
 
 /** Offset-paged backends: request page after page and join their items into one list. */
-async function fetchAllPages(route: CompiledRoute, call: CompiledCall, pages: OffsetPages, scope: Scope, unmappable: Unmappable, options: ExecuteOptions): Promise<Answer> {
+async function fetchAllPages(route: CompiledRoute, call: CompiledCall, pages: OffsetPages, scope: Scope, unmappable: Unmappable, options: ExecuteOptions, outcome: CallOutcome): Promise<Answer> {
   const all: unknown[] = []
   for (;;) {
     const pageScope: Scope = { ...scope, page: { offset: all.length, limit: pages.size } }
     const request = buildRequest(route, call, pageScope, unmappable, options)
     if (pages.query) request.path += `${request.path.includes('?') ? '&' : '?'}${pages.query.offset}=${all.length}&${pages.query.limit}=${pages.size}`
-    const page = checked(route, call, pageScope, await send(route, call, request, options), options)
+    const page = checked(route, call, pageScope, await send(route, call, request, options, outcome), options, outcome)
     const items = valueAt(page.body, pages.items)
     if (!Array.isArray(items)) throw translationError(route, new MappingError(`${call.method} ${request.path}`, `a page has no list "${pathText(pages.items)}"`), ERRORS.mappingFailed, options)
     all.push(...items)
@@ -209,7 +248,7 @@ async function fetchAllPages(route: CompiledRoute, call: CompiledCall, pages: Of
  * tried and an answer no rule translates is a 502; a 2xx is tried only against the
  * rules that can hold for one (errors inside a success), usually none.
  */
-function checked(route: CompiledRoute, call: CompiledCall, scope: Scope, answer: Answer, options: ExecuteOptions): Answer {
+function checked(route: CompiledRoute, call: CompiledCall, scope: Scope, answer: Answer, options: ExecuteOptions, outcome: CallOutcome): Answer {
   const failed = answer.status < 200 || answer.status > 299
   const rules = failed ? route.errors : route.successErrors
   if (rules.length === 0 && !failed) return answer
@@ -221,29 +260,39 @@ function checked(route: CompiledRoute, call: CompiledCall, scope: Scope, answer:
   } catch (err) {
     throw translationError(route, err, ERRORS.mappingFailed, options)
   }
-  if (rule) throw ruleError(route, rule, view, options)
+  if (rule) {
+    if (!failed) outcome.failedInSuccess = true
+    throw ruleError(route, rule, view, options)
+  }
   if (!failed) return answer
   options.onMappingError?.(route, new Error(`backend answered ${answer.status}, which no error rule of ${route.method} ${route.path} translates`))
   throw new GatewayError(ERRORS.upstreamUnmapped)
 }
 
-async function send(route: CompiledRoute, call: CompiledCall, request: UpstreamRequest, options: ExecuteOptions): Promise<Answer> {
+async function send(route: CompiledRoute, call: CompiledCall, request: UpstreamRequest, options: ExecuteOptions, outcome: CallOutcome): Promise<Answer> {
   let res
   const started = performance.now()
   const span = startSpan(options.trace, `backend ${call.method}`, SpanKind.CLIENT)
   span?.span.setAttributes({ 'http.request.method': call.method, 'url.path': request.path.split('?')[0] })
   const sent = span ? { ...request, headers: { ...request.headers } } : request
   injectTraceparent(span?.trace, sent.headers)
+  outcome.sent = true
   try {
     res = await options.upstream.request(sent)
   } catch (err) {
     span?.end(err)
-    options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000, call.changes)
+    if (err instanceof UpstreamError) {
+      outcome.status = err.status
+      const code = (err.cause as { code?: string } | undefined)?.code
+      if (err.kind === 'unavailable' && code !== undefined && NOT_SENT.has(code)) outcome.sent = false
+    }
+    options.onUpstream?.(err instanceof UpstreamError ? err.kind : 'error', (performance.now() - started) / 1000)
     throw toGatewayError(err)
   }
+  outcome.status = res.status
   span?.span.setAttribute('http.response.status_code', res.status)
   span?.end()
-  options.onUpstream?.(String(res.status), (performance.now() - started) / 1000, call.changes)
+  options.onUpstream?.(String(res.status), (performance.now() - started) / 1000)
   if (res.body.length === 0) return { status: res.status, body: undefined }
   try {
     return { status: res.status, body: parseJson(res.body.toString('utf8'), call.exactNumbers) }

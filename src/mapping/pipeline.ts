@@ -16,8 +16,8 @@ import { parseJsonBody } from '../request/body.js'
 import { checkBodyAccounts, withinScope } from '../request/scope.js'
 import type { RequestTarget } from '../request/target.js'
 import { inSpan, type Trace } from '../tracing.js'
-import { UpstreamError, type UpstreamClient } from '../upstream.js'
-import { executeRoute, type RouteRequest } from './execute.js'
+import type { UpstreamClient } from '../upstream.js'
+import { executeRoute, noProgress, type Progress, type RouteRequest } from './execute.js'
 import { checkCursors, paginate, type PageQuery } from './paginate.js'
 import type { CompiledCall, CompiledRoute } from './route.js'
 
@@ -72,14 +72,13 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
   const query: Record<string, unknown> = { ...request.target.query }
   const validators = options.validators.get(key)
   if (route.paginate || validators?.operation.queryNames.includes('startingAfter')) checkCursors(query as PageQuery)
-  // `acted`: a call that can change something (not a GET, unless it says it reads) has been answered 2xx, so the backend may have acted;
-  // `changed`: such a call succeeded (its 2xx held no error by the route's rules), so the backend did act.
-  const state = { upstreamSeconds: 0, acted: false, changed: false }
+  const state = { upstreamSeconds: 0 }
+  // What the calls that can change something did, whichever failed: what the idempotency record keeps.
+  const progress = noProgress()
   const routeRequest: RouteRequest = { params, query, body, headers: request.headers, subject: request.credential.subject, credential: request.credential.id, requestId: request.requestId }
-  const onUpstream = (status: string, seconds: number, changes: boolean) => {
+  const onUpstream = (status: string, seconds: number) => {
     options.metrics.upstreamDuration.observe({ route: key, status }, seconds)
     state.upstreamSeconds += seconds
-    if (changes && status.startsWith('2')) state.acted = true
   }
   const onMappingError = (r: CompiledRoute, err: Error) => request.log.error({ route: key, mapping: r.source, err: err.message }, 'mapping error')
   try {
@@ -90,7 +89,7 @@ export async function answerMapped(route: CompiledRoute, request: MappedRequest,
     throw err
   }
 
-  const respond = () => answer(key, route, routeRequest, request, validators, options, onUpstream, onMappingError, state)
+  const respond = () => answer(key, route, routeRequest, request, validators, options, onUpstream, onMappingError, progress)
   const idempotent = route.idempotency && request.method !== 'GET'
   const idempotencyKey = idempotent ? (body as Record<string, unknown> | undefined)?.idempotencyKey : undefined
   // A key the guard cannot use is refused, not waved through: a retry of it would be a second execution.
@@ -128,14 +127,14 @@ async function answer(
   request: MappedRequest,
   validators: OperationValidators | undefined,
   options: PipelineOptions,
-  onUpstream: (status: string, seconds: number, changes: boolean) => void,
+  onUpstream: (status: string, seconds: number) => void,
   onMappingError: (route: CompiledRoute, err: Error) => void,
-  progress: { readonly acted: boolean; changed: boolean },
+  progress: Progress,
 ): Promise<StoredResponse & { refusal?: ErrorSpec; retention?: Retention }> {
   const refused = (err: unknown) => {
     const refusal = toGatewayError(err, (mappingError) => onMappingError(route, mappingError))
     if (refusal.spec.status >= 500) request.log.error({ err: refusal.cause ?? refusal, reason: refusal.spec.reason }, refusal.message)
-    return { status: refusal.spec.status, body: JSON.stringify(refusal.body), refusal: refusal.spec, retention: retention(refusal, progress.acted) }
+    return { status: refusal.spec.status, body: JSON.stringify(refusal.body), refusal: refusal.spec, retention: retention(refusal.spec.status, progress, refusal) }
   }
   let status: number
   let payload: unknown
@@ -171,10 +170,8 @@ async function answer(
       if (options.responseValidation === 'enforce') return refused(new GatewayError(ERRORS.responseInvalid))
     }
   }
-  // A 5xx the mapping made (a rule, a templated status) is the backend saying that a call failed. Kept when an
-  // earlier call that changes something succeeded (a retry would repeat it); held when one was answered 2xx
-  // that a rule read as an error (an error inside a 200: nobody knows); else the retry runs.
-  const kept: Retention = status < 500 || progress.changed ? 'store' : progress.acted ? 'hold' : 'release'
+  // A 5xx the mapping made (a rule, a templated status) is the backend saying that a call failed.
+  const kept = retention(status, progress)
   let body: string
   try {
     body = payload === undefined ? '' : JSON.stringify(payload)
@@ -185,29 +182,22 @@ async function answer(
   return { status, body, ...(translated ? { refusal: translated } : {}), retention: kept }
 }
 
-/** Connection errors that mean the request never left: nothing can have happened at the backend. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
-
 /**
- * What an idempotency key keeps after the gateway failed an execution (src/idempotency/store.ts
- * Retention). `acted`: a call that changes something was answered 2xx before the failure, so a
- * retry would do it again, whatever failed afterwards (reading or translating its answer, a later
- * call, the gateway itself): the failure is stored.
+ * What an idempotency key keeps (src/idempotency/store.ts Retention) from an
+ * answer with `status`, given what the calls that can change something did
+ * (execute.ts Progress), whichever call or item failed. A 2xx or 4xx is kept,
+ * as the spec says (a 4xx after something changed is already a 502, partially
+ * executed, and kept as the answer it is). A 5xx is kept too once such a
+ * call succeeded or acted (a retry would do it again), held for the lock while
+ * nobody knows (a call sent and never answered, an error inside a success),
+ * and otherwise frees the key for a clean retry: nothing was sent, or the
+ * backend said it failed. A failure of the gateway's own (`refusal` of no
+ * backend or mapping kind) is held.
  */
-function retention(refusal: GatewayError, acted: boolean): Retention {
-  if (refusal.spec.status < 500 || acted) return 'store'
-  const cause = refusal.cause
-  if (cause instanceof UpstreamError) {
-    // Its success status came and its body did not (cut, stalled, too large): it acted, and a retry would again.
-    if (cause.acted) return 'store'
-    const code = (cause.cause as { code?: string } | undefined)?.code
-    // Refused before sending: a clean retry.
-    if (cause.kind === 'unavailable' && code !== undefined && NOT_SENT.has(code)) return 'release'
-    return 'hold' // sent, then timed out or cut off: the backend may have acted
-  }
-  // Nothing that changes anything was answered 2xx: a GET's answer the gateway could not read or translate, or
-  // the backend's own error (translated to a 5xx or not translated at all), which says it did not act.
-  if (refusal.spec.kind === 'mapping' || refusal.spec === ERRORS.upstreamNotJson || refusal.spec.kind === 'upstream') return 'release'
+function retention(status: number, progress: Progress, refusal?: GatewayError): Retention {
+  if (status < 500 || progress.changed || progress.acted || refusal?.spec === ERRORS.partiallyExecuted) return 'store'
+  if (progress.unknown || progress.failedInSuccess) return 'hold'
+  if (!refusal || refusal.spec.kind === 'upstream' || refusal.spec.kind === 'mapping' || refusal.spec === ERRORS.upstreamNotJson) return 'release'
   return 'hold'
 }
 
@@ -219,7 +209,7 @@ async function confirmExists(
   route: CompiledRoute,
   exists: CompiledCall,
   request: RouteRequest,
-  options: PipelineOptions & { onUpstream: (status: string, seconds: number, changes: boolean) => void; onMappingError: (route: CompiledRoute, err: Error) => void; trace: Trace | undefined },
+  options: PipelineOptions & { onUpstream: (status: string, seconds: number) => void; onMappingError: (route: CompiledRoute, err: Error) => void; trace: Trace | undefined },
 ): Promise<void> {
   const check: CompiledRoute = { ...route, calls: [exists], response: () => undefined, status: () => 200 }
   try {

@@ -8,7 +8,7 @@ import { loadMappings } from '../../src/mapping/load.js'
 import { answerMapped, type MappedAnswer, type PipelineOptions } from '../../src/mapping/pipeline.js'
 import { createMetrics } from '../../src/metrics.js'
 import { parseTarget } from '../../src/request/target.js'
-import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../../src/upstream.js'
+import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../src/upstream.js'
 import { tempDir } from '../helpers/temp.js'
 
 /**
@@ -83,6 +83,24 @@ routes:
         errorType: bad-request
         message: $body.msg
     response: { id: $ramp.id }
+  - route: POST /accounts/{accountId}/trading/orders
+    upstream:
+      - name: legs
+        each: $body.legs
+        as: leg
+        concurrency: 2
+        post: /internal/orders
+        body: { amount: $leg }
+    status: 201
+    errors:
+      - when: { status: 422 }
+        errorType: bad-request
+        message: $body.msg
+    response: { id: done }
+  - route: POST /accounts/{accountId}/transfers/deposits/addresses
+    upstream: { post: /internal/addresses }
+    status: 201
+    response: { id: $body.id }
   - route: POST /accounts/{accountId}/transfers/withdrawals/peeraccount
     upstream:
       - name: legs
@@ -108,14 +126,18 @@ writeFileSync(file, mapping)
 const set = loadMappings([file], { defaultTimeoutMs: 2000, subjectHeader: 'x-legacy-user', successStatus: () => 200 })
 
 /** Recorded answers by `METHOD path`; a list is served in order, its last answer repeating. */
+/** A recorded answer, or the failure of an exchange (an UpstreamError: timed out, cut off after its status). */
+type Recorded = { status: number; body: unknown } | { fails: Error }
+
 class RecordedBackend implements UpstreamClient {
   readonly calls: UpstreamRequest[] = []
-  constructor(readonly answers: Map<string, Array<{ status: number; body: unknown }>>) {}
+  constructor(readonly answers: Map<string, Recorded[]>) {}
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
     this.calls.push(request)
     const queue = this.answers.get(`${request.method} ${request.path}`)
     if (!queue?.length) throw new Error(`no recorded answer for ${request.method} ${request.path}`)
-    const answer = (queue.length > 1 ? queue.shift() : queue[0]) as { status: number; body: unknown }
+    const answer = (queue.length > 1 ? queue.shift() : queue[0]) as Recorded
+    if ('fails' in answer) throw answer.fails
     // A Buffer is sent as is: JSON that JSON.stringify could not have made.
     return { status: answer.status, headers: { 'content-type': 'application/json' }, body: Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(JSON.stringify(answer.body)) }
   }
@@ -129,7 +151,7 @@ const stranger = buildCredential('key-3', { id: 'cred-3', subject: 'legacy/2', k
 const accounts = { items: ['a1', 'a2', 'a3', 'a4', 'a5'].map((ref) => ({ ref, name: `Account ${ref}` })) }
 const wallets = { wallets: ['w1', 'w2', 'w3', 'w4', 'w5'].map((wid, i) => ({ wid, minor: (i + 1) * 100 })) }
 
-function setup(answers: Record<string, Array<{ status: number; body: unknown }>> = {}) {
+function setup(answers: Record<string, Recorded[]> = {}) {
   const backend = new RecordedBackend(
     new Map(
       Object.entries({
@@ -311,6 +333,40 @@ t.test('a 5xx a rule made after an earlier call changed something is kept: a ret
   t.equal((await nothingDone.call('POST', url, { body })).status, 500)
   const clean = await nothingDone.call('POST', url, { body })
   t.same([clean.status, clean.replayed], [201, false], 'a 5xx before anything changed: the retry runs')
+})
+
+t.test('per-item calls in parallel: every item counts, whichever failed first (attack review 9)', async (t) => {
+  const url = '/v2/accounts/a1/trading/orders'
+  const cutAfter201 = () => ({ fails: new UpstreamError('unavailable', 'body cut off', { status: 201 }) })
+  const cases: Array<[string, Recorded[], number, string]> = [
+    ['item 0 answered 500, item 1 answered 201 and its body was cut', [{ status: 500, body: {} }, cutAfter201()], 502, 'store'],
+    ['item 0 answered 500, item 1 timed out after it was sent', [{ status: 500, body: {} }, { fails: new UpstreamError('timeout', 'timed out') }], 502, 'hold'],
+    ['item 0 refused 422, item 1 answered 201 and its body was cut', [{ status: 422, body: { msg: 'not enough' } }, cutAfter201()], 502, 'store'],
+    ['item 0 refused 422, item 1 timed out after it was sent', [{ status: 422, body: { msg: 'not enough' } }, { fails: new UpstreamError('timeout', 'timed out') }], 502, 'store'],
+  ]
+  for (const [what, answers, status, kept] of cases) {
+    const { backend, call } = setup({ 'POST /internal/orders': answers })
+    const body = `{"idempotencyKey":"k-${what}","legs":["1","2"]}`
+    const first = await call('POST', url, { body })
+    t.equal(first.status, status, `${what}: ${first.body}`)
+    if (status === 502 && kept === 'store' && what.includes('422')) t.equal(json(first).message, 'The backend carried out part of this request and refused the rest: it needs reconciling', `${what}: partially executed, not the 4xx`)
+    const retry = await call('POST', url, { body }).then(
+      (answer) => answer,
+      (err: unknown) => err as GatewayError,
+    )
+    if (kept === 'store') t.same([(retry as MappedAnswer).replayed, (retry as MappedAnswer).body], [true, first.body], `${what}: kept, replayed`)
+    else t.equal((retry as GatewayError).spec?.reason, 'idempotency_in_progress', `${what}: held, a retry meanwhile is refused`)
+    t.equal(backend.calls.length, 2, `${what}: no item executed again`)
+  }
+})
+
+t.test('a money-moving call answered 3xx acted as far as anyone knows: kept (attack review 9)', async (t) => {
+  const { backend, call } = setup({ 'POST /internal/addresses': [{ status: 303, body: {} }] })
+  const body = '{"idempotencyKey":"k-303"}'
+  const first = await call('POST', '/v2/accounts/a1/transfers/deposits/addresses', { body })
+  t.equal(first.status, 502)
+  t.equal((await call('POST', '/v2/accounts/a1/transfers/deposits/addresses', { body })).replayed, true)
+  t.equal(backend.calls.length, 1)
 })
 
 t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
