@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
+import { isPublicMaterial } from './public-material.js'
 import type { Algorithm, Curve, SigningScheme } from './scheme.js'
 
 /**
@@ -24,27 +25,11 @@ export function hmacSecret(material: string | Buffer): KeyObject {
   const text = typeof material === 'string' ? material : material.toString('utf8')
   const secret = text.replace(/\r?\n$/, '')
   if (secret.length === 0) throw new KeyError('HMAC secret is empty')
-  // A public key or certificate is no secret: anyone holding it could sign (algorithm confusion), with or
-  // without its PEM armour.
-  if (/-----BEGIN [A-Z0-9 ]+-----/.test(secret) || isDerKeyOrCertificate(secret)) throw new KeyError('an HMAC secret must not be a PEM key or certificate')
+  // Binary read as text (from a Redis field, say) is mangled into U+FFFD: the secret that verifies is then not the one meant.
+  if (secret.includes('\uFFFD') || secret.includes('\u0000')) throw new KeyError('an HMAC secret must be text')
+  // A public key or certificate is no secret: anyone holding it could sign (algorithm confusion).
+  if (isPublicMaterial(secret)) throw new KeyError('an HMAC secret must not be a public key or certificate, in any encoding')
   return createSecretKey(Buffer.from(secret, 'utf8'))
-}
-
-/** Base64 text that decodes to a DER public key (SPKI or PKCS#1) or certificate: a PEM body without its armour. */
-function isDerKeyOrCertificate(text: string): boolean {
-  const compact = text.replace(/\s+/g, '')
-  // DER starts with a SEQUENCE (0x30: "M" in base64); shorter than any key or certificate is not one.
-  if (compact.length < 60 || !compact.startsWith('M') || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return false
-  const der = Buffer.from(compact, 'base64')
-  const parses = (read: () => unknown) => {
-    try {
-      read()
-      return true
-    } catch {
-      return false
-    }
-  }
-  return parses(() => createPublicKey({ key: der, format: 'der', type: 'spki' })) || parses(() => createPublicKey({ key: der, format: 'der', type: 'pkcs1' })) || parses(() => new X509Certificate(der))
 }
 
 function isPrivatePem(pem: string): boolean {

@@ -147,5 +147,5 @@ t.test('algorithm confusion (attack review 7): a public key never becomes an HMA
     credentials: [{ apiKey: 'k', secret: { file: 'rsa.pub' }, subject: 'ivan' }],
     files: { 'rsa.pub': publicKey },
   })
-  await t.rejects(file, /HMAC secret must not be a PEM key or certificate/, 'a credentials file naming a public key as the HMAC secret is refused at start-up')
+  await t.rejects(file, /HMAC secret must not be a public key or certificate/, 'a credentials file naming a public key as the HMAC secret is refused at start-up')
 })

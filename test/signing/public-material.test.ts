@@ -1,0 +1,64 @@
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { createPublicKey, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { hmacSecret, KeyError } from '../../src/signing/keys.js'
+import { makeKeys } from '../helpers/keys.js'
+import { makeAuthority } from '../helpers/tls.js'
+import { tempDir } from '../helpers/temp.js'
+
+/**
+ * Attack reviews 7–9: a credential record whose HMAC secret is a public key or
+ * certificate lets anyone holding it sign. Keys and certificate made by the
+ * openssl CLI; every spelling an operator's record was shown to carry is
+ * refused, and ordinary secrets are not.
+ */
+const dir = tempDir('nlgw-public-')
+const openssl = (...args: string[]) => execFileSync('openssl', args)
+const rsa = makeKeys('rsa', dir)
+const k1 = makeKeys('secp256k1', dir)
+const p256 = makeKeys('prime256v1', dir)
+const certificate = makeAuthority('some-ca').issue('server', 'server')
+const rsaDer = openssl('pkey', '-pubin', '-in', rsa.publicPath, '-outform', 'DER')
+const certDer = openssl('x509', '-in', certificate.certFile, '-outform', 'DER')
+const k1Der = openssl('pkey', '-pubin', '-in', k1.publicPath, '-outform', 'DER')
+// The EC point: the last 65 bytes of the SPKI (an uncompressed point), and its compressed form.
+const k1Point = k1Der.subarray(k1Der.length - 65)
+const compressed = Buffer.concat([Buffer.from([(k1Point[64] as number) % 2 === 0 ? 0x02 : 0x03]), k1Point.subarray(1, 33)])
+const armourless = (rsa.publicForms.spki as string).replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '')
+const jwk = JSON.stringify(createPublicKey(rsa.publicForms.spki as string).export({ format: 'jwk' }))
+
+const refused: Record<string, string> = {
+  'PEM (SPKI)': rsa.publicForms.spki as string,
+  'PEM (PKCS#1)': rsa.publicForms.pkcs1 as string,
+  'PEM with CRLF': (rsa.publicForms.spki as string).replace(/\n/g, '\r\n'),
+  'PEM in lower-case armour': (rsa.publicForms.spki as string).toLowerCase().replace(/^-----begin public key-----/, '-----begin public key-----'),
+  'PEM with four-dash armour': (rsa.publicForms.spki as string).replace(/-----/g, '----'),
+  'a certificate PEM': readFileSync(certificate.certFile, 'utf8'),
+  'the PEM, base64': Buffer.from(rsa.publicForms.spki as string).toString('base64'),
+  'armourless base64': armourless,
+  'armourless, with escaped newlines': armourless.replace(/(.{64})/g, '$1\\n'),
+  'armourless, quoted': `"${armourless}"`,
+  'armourless, a stray character after it': `${armourless}x`,
+  'DER, hex': rsaDer.toString('hex'),
+  'DER, hex with colons': [...rsaDer].map((b) => b.toString(16).padStart(2, '0')).join(':'),
+  'DER, base64url': rsaDer.toString('base64url'),
+  'a certificate, DER hex': certDer.toString('hex'),
+  'a certificate, DER base64url': certDer.toString('base64url'),
+  'secp256k1 DER, hex': k1Der.toString('hex'),
+  'a P-256 PEM': p256.publicForms.spki as string,
+  'a secp256k1 point, hex': k1Point.toString('hex'),
+  'a compressed secp256k1 point, hex': compressed.toString('hex'),
+  'a secp256k1 point, base64': k1Point.toString('base64'),
+  'a JWK': jwk,
+  'binary DER read as text': rsaDer.toString('utf8'),
+  'a NUL inside': 'secret\u0000more',
+}
+for (const [spelling, secret] of Object.entries(refused)) {
+  t.throws(() => hmacSecret(secret), KeyError, `refused: ${spelling}`)
+}
+
+const ordinary = ['s', 'env-secret', 'correct horse battery staple', randomBytes(32).toString('hex'), randomBytes(32).toString('base64'), randomBytes(64).toString('base64url'), `04${randomBytes(64).toString('hex')}`, 'MIIB-looks-like-base64-but-is-a-password']
+for (const secret of ordinary) {
+  t.doesNotThrow(() => hmacSecret(secret), `an ordinary secret is accepted: ${secret.slice(0, 24)}…`)
+}
