@@ -55,11 +55,15 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
   }
   let last: Answer | undefined
   const progress = options.progress ?? noProgress()
+  // Whether a call before the last one made changed something: then a 4xx the route's status makes is a partial execution.
+  let changedBefore = false
   for (const call of route.calls) {
     // Request-side templates always see the Network Link request as $body; results by call name.
     scope.body = request.body
+    const before = progress.changed
     const made = await makeCall(route, call, scope, options, progress)
     if (made === undefined) continue
+    changedBefore = before
     last = made
     if (call.name) scope[call.name] = last.body
   }
@@ -68,11 +72,14 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
     scope.body = last?.body
     scope.status = last?.status
   }
+  let result: RouteResult
   try {
-    return { status: Number(route.status(scope)), body: route.response(scope) }
+    result = { status: Number(route.status(scope)), body: route.response(scope) }
   } catch (err) {
     throw translationError(route, err, ERRORS.mappingFailed, options)
   }
+  if (changedBefore && result.status >= 400 && result.status <= 499) throw partiallyExecuted(route, `the route answered ${result.status}`, options)
+  return result
 }
 
 interface Answer {
@@ -115,7 +122,8 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND'
 function noteFailure(progress: Progress, outcome: CallOutcome): void {
   if (outcome.failedInSuccess) progress.failedInSuccess = true
   else if (outcome.status >= 200 && outcome.status <= 399) progress.acted = true
-  else if (outcome.sent && outcome.status === 0) progress.unknown = true
+  // Nothing came back, or a proxy in front of the backend said it got nothing usable (502) or nothing in time (504).
+  else if (outcome.sent && (outcome.status === 0 || outcome.status === 502 || outcome.status === 504)) progress.unknown = true
 }
 
 /**
@@ -128,8 +136,12 @@ function noteFailure(progress: Progress, outcome: CallOutcome): void {
  */
 function afterProgress(route: CompiledRoute, err: unknown, progress: Progress, options: ExecuteOptions): unknown {
   if (!(progress.changed || progress.acted || progress.unknown) || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
-  options.onMappingError?.(route, new Error(`a call was refused (${err.spec.status} ${err.message}) after another changed something, or may have`))
-  return new GatewayError(ERRORS.partiallyExecuted, {}, { cause: err })
+  return partiallyExecuted(route, `a call was refused (${err.spec.status} ${err.message})`, options, err)
+}
+
+function partiallyExecuted(route: CompiledRoute, what: string, options: ExecuteOptions, cause?: unknown): GatewayError {
+  options.onMappingError?.(route, new Error(`${what} after a call changed something, or may have`))
+  return new GatewayError(ERRORS.partiallyExecuted, {}, cause === undefined ? {} : { cause })
 }
 
 /** One call's answer; undefined when its `if` does not hold and it is skipped. A per-item call answers the list of its answers. */
@@ -190,7 +202,10 @@ async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scop
   const outcome: CallOutcome = { sent: false, status: 0, failedInSuccess: false }
   try {
     const answer = call.pages
-      ? await fetchAllPages(route, call, call.pages, scope, unmappable, options, outcome)
+      ? await fetchAllPages(route, call, call.pages, scope, unmappable, options, outcome, () => {
+          // Each page is a request of its own: one that went through has done what it does, whatever a later page meets.
+          if (changes) progress.changed = true
+        })
       : checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options, outcome), options, outcome)
     if (changes) progress.changed = true
     return answer
@@ -225,13 +240,14 @@ function buildRequest(route: CompiledRoute, call: CompiledCall, scope: Scope, un
 }
 
 /** Offset-paged backends: request page after page and join their items into one list. */
-async function fetchAllPages(route: CompiledRoute, call: CompiledCall, pages: OffsetPages, scope: Scope, unmappable: Unmappable, options: ExecuteOptions, outcome: CallOutcome): Promise<Answer> {
+async function fetchAllPages(route: CompiledRoute, call: CompiledCall, pages: OffsetPages, scope: Scope, unmappable: Unmappable, options: ExecuteOptions, outcome: CallOutcome, onPage: () => void): Promise<Answer> {
   const all: unknown[] = []
   for (;;) {
     const pageScope: Scope = { ...scope, page: { offset: all.length, limit: pages.size } }
     const request = buildRequest(route, call, pageScope, unmappable, options)
     if (pages.query) request.path += `${request.path.includes('?') ? '&' : '?'}${pages.query.offset}=${all.length}&${pages.query.limit}=${pages.size}`
     const page = checked(route, call, pageScope, await send(route, call, request, options, outcome), options, outcome)
+    onPage()
     const items = valueAt(page.body, pages.items)
     if (!Array.isArray(items)) throw translationError(route, new MappingError(`${call.method} ${request.path}`, `a page has no list "${pathText(pages.items)}"`), ERRORS.mappingFailed, options)
     all.push(...items)

@@ -101,6 +101,24 @@ routes:
     upstream: { post: /internal/addresses }
     status: 201
     response: { id: $body.id }
+  - route: POST /accounts/{accountId}/liquidity/quotes
+    upstream:
+      post: /internal/batches
+      pages: { items: done, size: 1 }
+    status: 201
+    errors:
+      - when: { status: 422 }
+        errorType: bad-request
+        message: $body.msg
+    response: { id: x }
+  - route: POST /accounts/{accountId}/liquidity/quotes/{id}/execute
+    upstream:
+      - name: pay
+        post: /internal/pay
+      - name: confirm
+        post: /internal/confirm
+    status: "{$confirm.code}"
+    response: { id: $pay.id }
   - route: POST /accounts/{accountId}/transfers/withdrawals/peeraccount
     upstream:
       - name: legs
@@ -367,6 +385,34 @@ t.test('a money-moving call answered 3xx acted as far as anyone knows: kept (att
   t.equal(first.status, 502)
   t.equal((await call('POST', '/v2/accounts/a1/transfers/deposits/addresses', { body })).replayed, true)
   t.equal(backend.calls.length, 1)
+})
+
+t.test('attack review 10: a paged call that changes something, a templated 4xx after a change, a proxy 502/504', async (t) => {
+  const pages = (answers: Recorded[]) => setup({ 'POST /internal/batches?offset=0&limit=1': [answers[0] as Recorded], 'POST /internal/batches?offset=1&limit=1': [answers[1] as Recorded] })
+  for (const [second, status] of [[{ status: 500, body: {} }, 502], [{ status: 422, body: { msg: 'no' } }, 502]] as const) {
+    const { backend, call } = pages([{ status: 201, body: { done: [1] } }, second])
+    const body = `{"idempotencyKey":"k-pages-${second.status}"}`
+    const first = await call('POST', '/v2/accounts/a1/liquidity/quotes', { body })
+    t.equal(first.status, status, `page 1 went through, page 2 answered ${second.status}: ${first.body}`)
+    t.equal((await call('POST', '/v2/accounts/a1/liquidity/quotes', { body })).replayed, true, 'kept')
+    t.equal(backend.calls.length, 2, 'page 1 not sent again')
+  }
+
+  const templated = setup({ 'POST /internal/pay': [{ status: 201, body: { id: 'p-1' } }], 'POST /internal/confirm': [{ status: 200, body: { code: 400 } }] })
+  const executed = await templated.call('POST', '/v2/accounts/a1/liquidity/quotes/q-1/execute', { body: '{"idempotencyKey":"k-templated"}' })
+  t.same([executed.status, json(executed).message], [502, 'The backend carried out part of this request and refused the rest: it needs reconciling'], 'a 4xx the status template makes after an earlier call changed something')
+
+  for (const proxy of [502, 504]) {
+    const { backend, call } = setup({ 'POST /internal/addresses': [{ status: proxy, body: '<html>bad gateway</html>' }] })
+    const body = `{"idempotencyKey":"k-proxy-${proxy}"}`
+    t.equal((await call('POST', '/v2/accounts/a1/transfers/deposits/addresses', { body })).status >= 500, true)
+    const retry = await call('POST', '/v2/accounts/a1/transfers/deposits/addresses', { body }).then(
+      () => undefined,
+      (err: unknown) => err as GatewayError,
+    )
+    t.equal(retry?.spec.reason, 'idempotency_in_progress', `${proxy} from a proxy in front of the backend: nobody knows, held`)
+    t.equal(backend.calls.length, 1)
+  }
 })
 
 t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
