@@ -2,29 +2,45 @@ import { createPublicKey, X509Certificate } from 'node:crypto'
 
 /**
  * Whether a would-be HMAC secret is, in some spelling, a public key or a
- * certificate: anyone holding it could then sign (algorithm confusion). The
- * spellings an operator's record might carry (attack reviews 7–9): PEM in any
- * armour, a JWK, or DER as hex, base64 or base64url, with whitespace, escaped
- * newlines, quotes or a stray character around it, and a bare EC point.
+ * certificate: anyone holding it could then sign (algorithm confusion). A
+ * guard against an operator's slip, not a classifier of every encoding: the
+ * root defence is that a credential's key field must be the one its algorithm
+ * takes (credential.ts). Recognised (attack reviews 7–10): PEM armour, OpenSSH
+ * public keys, JWK and JWKS, DER as hex or base64(url), with prefixes (`0x`,
+ * `hex:`), whitespace, escaped newlines, quotes or a stray character around it
+ * and base64 of those once more, and an uncompressed EC point (with or without
+ * its 04). Never a bare compressed point: half of all random 33-byte strings
+ * are one.
  */
 export function isPublicMaterial(secret: string): boolean {
-  if (ARMOUR.test(secret) || isJwk(secret)) return true
-  const compact = secret.replace(/\\[nr]|[\s"']/g, '')
-  const decodings: Buffer[] = [Buffer.from(compact.replace(/[^A-Za-z0-9+/_-]/g, '').replace(/-/g, '+').replace(/_/g, '/'), 'base64')]
-  if (/^[0-9a-fA-F:]+$/.test(compact)) decodings.push(Buffer.from(compact.replace(/:/g, ''), 'hex'))
-  // One level down: a whole PEM encoded once more is still a PEM.
-  return decodings.some((bytes) => ARMOUR.test(bytes.toString('latin1')) || isDerKeyOrCertificate(bytes) || isEcPoint(bytes))
+  const text = secret.replace(/^\uFEFF/, '').trim()
+  if (ARMOUR.test(text) || SSH.test(text) || isJwk(text)) return true
+  return spellings(text).some((bytes) => ARMOUR.test(bytes.toString('latin1')) || isDerKeyOrCertificate(bytes) || isEcPoint(bytes) || spellings(bytes.toString('latin1')).some((inner) => isDerKeyOrCertificate(inner) || isEcPoint(inner)))
 }
 
-const ARMOUR = /BEGIN[A-Z0-9 ]*(?:KEY|CERTIFICATE)/i
+/** PEM armour: at least three dashes, BEGIN, then a key or certificate label (not "begin with the key"). */
+const ARMOUR = /-{3,}\s*BEGIN [A-Z0-9 ]*(?:KEY|CERTIFICATE)/i
+const SSH = /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-\S+) AAAA/
 
-function isJwk(text: string): boolean {
+/** The bytes `text` may spell as hex or as base64(url), after prefixes and padding are set aside. */
+function spellings(text: string): Buffer[] {
+  const compact = text.replace(/\\[nr]|[\s"']/g, '').replace(/^(?:0x|hex:|base64:)/i, '')
+  const decoded = [Buffer.from(decodeURIComponentSafe(compact).replace(/[^A-Za-z0-9+/_-]/g, '').replace(/-/g, '+').replace(/_/g, '/'), 'base64')]
+  if (/^[0-9a-fA-F:-]+$/.test(compact)) decoded.push(Buffer.from(compact.replace(/[:-]/g, ''), 'hex'))
+  return decoded
+}
+
+function decodeURIComponentSafe(text: string): string {
   try {
-    const value: unknown = JSON.parse(text)
-    return value !== null && typeof value === 'object' && 'kty' in value
+    return decodeURIComponent(text)
   } catch {
-    return false
+    return text
   }
+}
+
+/** A JWK or JWKS, also as an escaped JSON string: a "kty" member anywhere. */
+function isJwk(text: string): boolean {
+  return /\\?"kty\\?"\s*:/.test(text)
 }
 
 /** A DER SEQUENCE that parses as an SPKI or PKCS#1 public key or an X.509 certificate; bytes after it do not hide it. */
@@ -45,20 +61,14 @@ function derLength(bytes: Buffer): number | undefined {
   return 2 + octets + bytes.subarray(2, 2 + octets).reduce((length, byte) => length * 256 + byte, 0)
 }
 
-/** SPKI prefixes that make an EC point a key, for the curves Network Link signs with: a bare point is a public key too. */
-const EC_SPKI_PREFIXES = [
-  // prime256v1, uncompressed and compressed
-  '3059301306072a8648ce3d020106082a8648ce3d030107034200',
-  '3039301306072a8648ce3d020106082a8648ce3d030107032200',
-  // secp256k1, uncompressed and compressed
-  '3056301006072a8648ce3d020106052b8104000a034200',
-  '3036301006072a8648ce3d020106052b8104000a032200',
-].map((hex) => Buffer.from(hex, 'hex'))
+/** SPKI prefixes that make an uncompressed EC point (04 ‖ x ‖ y) a key, for the curves Network Link signs with. */
+const EC_SPKI_PREFIXES = ['3059301306072a8648ce3d020106082a8648ce3d030107034200', '3056301006072a8648ce3d020106052b8104000a034200'].map((hex) => Buffer.from(hex, 'hex'))
 
+/** An uncompressed point on P-256 or secp256k1, with its 04 or without (x ‖ y): random bytes of that shape are one with negligible odds, as y must fit x. */
 function isEcPoint(bytes: Buffer): boolean {
-  if (!((bytes.length === 65 && bytes[0] === 0x04) || (bytes.length === 33 && (bytes[0] === 0x02 || bytes[0] === 0x03)))) return false
-  // The point must lie on the curve, which OpenSSL checks: random bytes of that shape almost never do.
-  return EC_SPKI_PREFIXES.some((prefix) => parses(() => createPublicKey({ key: Buffer.concat([prefix, bytes]), format: 'der', type: 'spki' })))
+  const point = bytes.length === 64 ? Buffer.concat([Buffer.from([0x04]), bytes]) : bytes
+  if (point.length !== 65 || point[0] !== 0x04) return false
+  return EC_SPKI_PREFIXES.some((prefix) => parses(() => createPublicKey({ key: Buffer.concat([prefix, point]), format: 'der', type: 'spki' })))
 }
 
 function parses(read: () => unknown): boolean {

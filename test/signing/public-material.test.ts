@@ -22,9 +22,8 @@ const certificate = makeAuthority('some-ca').issue('server', 'server')
 const rsaDer = openssl('pkey', '-pubin', '-in', rsa.publicPath, '-outform', 'DER')
 const certDer = openssl('x509', '-in', certificate.certFile, '-outform', 'DER')
 const k1Der = openssl('pkey', '-pubin', '-in', k1.publicPath, '-outform', 'DER')
-// The EC point: the last 65 bytes of the SPKI (an uncompressed point), and its compressed form.
+// The EC point: the last 65 bytes of the SPKI (an uncompressed point).
 const k1Point = k1Der.subarray(k1Der.length - 65)
-const compressed = Buffer.concat([Buffer.from([(k1Point[64] as number) % 2 === 0 ? 0x02 : 0x03]), k1Point.subarray(1, 33)])
 const armourless = (rsa.publicForms.spki as string).replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '')
 const jwk = JSON.stringify(createPublicKey(rsa.publicForms.spki as string).export({ format: 'jwk' }))
 
@@ -48,9 +47,21 @@ const refused: Record<string, string> = {
   'secp256k1 DER, hex': k1Der.toString('hex'),
   'a P-256 PEM': p256.publicForms.spki as string,
   'a secp256k1 point, hex': k1Point.toString('hex'),
-  'a compressed secp256k1 point, hex': compressed.toString('hex'),
   'a secp256k1 point, base64': k1Point.toString('base64'),
+  'a secp256k1 point, 0x hex': `0x${k1Point.toString('hex')}`,
+  'a secp256k1 point without its 04 (x ‖ y), hex': k1Point.subarray(1).toString('hex'),
+  'DER, 0x hex': `0x${rsaDer.toString('hex')}`,
+  'DER, hex with dashes': [...rsaDer].map((b) => b.toString(16).padStart(2, '0')).join('-'),
+  'DER, hex: prefix': `hex:${rsaDer.toString('hex')}`,
+  'DER, base64: prefix': `base64:${rsaDer.toString('base64')}`,
+  'DER, base64, URL-encoded': encodeURIComponent(rsaDer.toString('base64')),
+  'DER, base64 of its base64 (a Kubernetes Secret value)': Buffer.from(rsaDer.toString('base64')).toString('base64'),
+  'DER, base64 of its hex': Buffer.from(rsaDer.toString('hex')).toString('base64'),
+  'an OpenSSH public key': `ssh-rsa ${Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from('ssh-rsa')]).toString('base64')}AAAADAQABAAABAQ user@host`,
   'a JWK': jwk,
+  'a JWKS': JSON.stringify({ keys: [JSON.parse(jwk)] }),
+  'a JWK after a byte-order mark': `\uFEFF${jwk}`,
+  'a JWK as an escaped JSON string': JSON.stringify(jwk),
   'binary DER read as text': rsaDer.toString('utf8'),
   'a NUL inside': 'secret\u0000more',
 }
@@ -58,7 +69,28 @@ for (const [spelling, secret] of Object.entries(refused)) {
   t.throws(() => hmacSecret(secret), KeyError, `refused: ${spelling}`)
 }
 
-const ordinary = ['s', 'env-secret', 'correct horse battery staple', randomBytes(32).toString('hex'), randomBytes(32).toString('base64'), randomBytes(64).toString('base64url'), `04${randomBytes(64).toString('hex')}`, 'MIIB-looks-like-base64-but-is-a-password']
+const ordinary = ['s', 'env-secret', 'correct horse battery staple', 'begin with the key', 'BeginnerKey2024!', 'rotate: begin new key 2025', randomBytes(32).toString('hex'), randomBytes(32).toString('base64'), randomBytes(64).toString('base64url'), `04${randomBytes(64).toString('hex')}`, 'MIIB-looks-like-base64-but-is-a-password']
 for (const secret of ordinary) {
   t.doesNotThrow(() => hmacSecret(secret), `an ordinary secret is accepted: ${secret.slice(0, 24)}…`)
 }
+
+t.test('random secrets in the usual formats are never taken for keys (attack review 10: 0.6% were, as compressed EC points)', async (t) => {
+  const alphanumeric = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+  const formats: Record<string, () => string> = {
+    'base64 of 33 bytes': () => randomBytes(33).toString('base64'),
+    'hex of 33 bytes': () => randomBytes(33).toString('hex'),
+    'upper-case hex, 44 characters': () => randomBytes(22).toString('hex').toUpperCase(),
+    '44 alphanumerics': () => Array.from(randomBytes(44), (b) => alphanumeric[b % alphanumeric.length]).join(''),
+  }
+  for (const [format, make] of Object.entries(formats)) {
+    const refused = Array.from({ length: 2000 }, make).filter((secret) => {
+      try {
+        hmacSecret(secret)
+        return false
+      } catch {
+        return true
+      }
+    })
+    t.same(refused, [], `${format}: none of 2,000 refused`)
+  }
+})
