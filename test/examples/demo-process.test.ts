@@ -4,6 +4,7 @@ import { ACCOUNTS } from '../../examples/legacy-exchange/state/seed.js'
 import { createSigner } from '../../src/signing/index.js'
 import { send } from '../helpers/client.js'
 import { repoPath } from '../helpers/paths.js'
+import { until } from '../helpers/poll.js'
 import { freePort } from '../helpers/ports.js'
 import { spawnNode } from '../helpers/process.js'
 
@@ -23,7 +24,9 @@ t.test('LEGACY_PORT moves the exchange and the gateway follows it', async (t) =>
   const signer = createSigner({ algorithm: 'rsa', hash: 'sha256', preEncoding: 'url-encoded', postEncoding: 'base64' }, readFileSync(repoPath('config/demo/keys/validator-rsa.key')))
   const res = await send(`http://127.0.0.1:${port}`, { path: `/v2/accounts/${ACCOUNTS.acmeMain}/balances`, apiKey: 'demo-rsa', signer })
   t.equal(res.status, 200, res.text)
-  t.match(output(), new RegExp(`legacy exchange +http://127\\.0\\.0\\.1:${legacyPort}/`))
+  // The banner is written once both listen; the gateway may answer before it reaches the pipe.
+  const banner = new RegExp(`legacy exchange +http://127\\.0\\.0\\.1:${legacyPort}/`)
+  t.ok(await until(() => banner.test(output()), { timeoutMs: 5000, what: () => `the banner naming port ${legacyPort} in:\n${output()}` }))
 })
 
 t.test('Ctrl-C stops both', async (t) => {
