@@ -60,7 +60,7 @@ routes:
         post: /internal/credits
         body: { account: $body.destination.accountId, amount: $body.amount }
     status: 201
-    errors:
+    errors: &refusals
       - when: { status: 422 }
         errorType: bad-request
         message: $body.msg
@@ -128,13 +128,7 @@ routes:
         post: /internal/legs
         body: { amount: $leg }
     status: 201
-    errors:
-      - when: { status: 422 }
-        errorType: bad-request
-        message: $body.msg
-      - when: { status: 503 }
-        errorType: internal-error
-        message: backend busy
+    errors: *refusals
     response: { id: done, status: Pending }
 `
 
