@@ -55,15 +55,16 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
   }
   let last: Answer | undefined
   const progress = options.progress ?? noProgress()
-  // Whether a call before the last one made changed something: then a 4xx the route's status makes is a partial execution.
+  // Whether a request other than the last one made changed something (an earlier call, or an earlier page or item
+  // of the last call): then a 4xx the route's status makes is a partial execution, not that request's own verdict.
   let changedBefore = false
   for (const call of route.calls) {
     // Request-side templates always see the Network Link request as $body; results by call name.
     scope.body = request.body
-    const before = progress.changed
+    const before = progress.succeeded
     const made = await makeCall(route, call, scope, options, progress)
     if (made === undefined) continue
-    changedBefore = before
+    changedBefore = before > 0 || progress.succeeded - before > 1
     last = made
     if (call.name) scope[call.name] = last.body
   }
@@ -94,8 +95,8 @@ interface Answer {
  * partial-execution answer are decided from it.
  */
 export interface Progress {
-  /** One succeeded: answered 2xx, no error rule holding. */
-  changed: boolean
+  /** How many of their requests succeeded (answered 2xx, no error rule holding), each page and item its own. */
+  succeeded: number
   /** One was answered 2xx or 3xx and its answer could not be read or translated (body cut, too large, not JSON): the backend acted. */
   acted: boolean
   /** One was sent and nothing came back (timed out, cut off before a status): the backend may have acted. */
@@ -105,7 +106,7 @@ export interface Progress {
 }
 
 export function noProgress(): Progress {
-  return { changed: false, acted: false, unknown: false, failedInSuccess: false }
+  return { succeeded: 0, acted: false, unknown: false, failedInSuccess: false }
 }
 
 /** What became of one call (its pages, if paged): whether it left, the last status it got, whether a rule found an error inside a 2xx. */
@@ -122,8 +123,9 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND'
 function noteFailure(progress: Progress, outcome: CallOutcome): void {
   if (outcome.failedInSuccess) progress.failedInSuccess = true
   else if (outcome.status >= 200 && outcome.status <= 399) progress.acted = true
-  // Nothing came back, or a proxy in front of the backend said it got nothing usable (502) or nothing in time (504).
-  else if (outcome.sent && (outcome.status === 0 || outcome.status === 502 || outcome.status === 504)) progress.unknown = true
+  // Nothing came back, or a 5xx: the backend may have acted before it failed, and a proxy in front of it says 5xx
+  // when the connection broke after the request was sent (Envoy 503, Cloudflare 520/524, 502, 504).
+  else if (outcome.sent && (outcome.status === 0 || outcome.status >= 500)) progress.unknown = true
 }
 
 /**
@@ -135,7 +137,7 @@ function noteFailure(progress: Progress, outcome: CallOutcome): void {
  * the refusal is logged as its cause.
  */
 function afterProgress(route: CompiledRoute, err: unknown, progress: Progress, options: ExecuteOptions): unknown {
-  if (!(progress.changed || progress.acted || progress.unknown) || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
+  if (!(progress.succeeded > 0 || progress.acted || progress.unknown) || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
   return partiallyExecuted(route, `a call was refused (${err.spec.status} ${err.message})`, options, err)
 }
 
@@ -204,10 +206,10 @@ async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scop
     const answer = call.pages
       ? await fetchAllPages(route, call, call.pages, scope, unmappable, options, outcome, () => {
           // Each page is a request of its own: one that went through has done what it does, whatever a later page meets.
-          if (changes) progress.changed = true
+          if (changes) progress.succeeded++
         })
       : checked(route, call, scope, await send(route, call, buildRequest(route, call, scope, unmappable, options), options, outcome), options, outcome)
-    if (changes) progress.changed = true
+    if (changes && !call.pages) progress.succeeded++
     return answer
   } catch (err) {
     if (changes) noteFailure(progress, outcome)

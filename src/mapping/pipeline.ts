@@ -189,13 +189,14 @@ async function answer(
  * as the spec says (a 4xx after something changed is already a 502, partially
  * executed, and kept as the answer it is). A 5xx is kept too once such a
  * call succeeded or acted (a retry would do it again), held for the lock while
- * nobody knows (a call sent and never answered, an error inside a success),
- * and otherwise frees the key for a clean retry: nothing was sent, or the
- * backend said it failed. A failure of the gateway's own (`refusal` of no
- * backend or mapping kind) is held.
+ * nobody knows (such a call sent and never answered, or answered 5xx: the
+ * backend, or a proxy in front of it, may have acted before failing; an error
+ * inside a success), and otherwise frees the key for a clean retry: nothing
+ * that changes anything was sent, or it was refused. A failure of the
+ * gateway's own (`refusal` of no backend or mapping kind) is held.
  */
 function retention(status: number, progress: Progress, refusal?: GatewayError): Retention {
-  if (status < 500 || progress.changed || progress.acted || refusal?.spec === ERRORS.partiallyExecuted) return 'store'
+  if (status < 500 || progress.succeeded > 0 || progress.acted || refusal?.spec === ERRORS.partiallyExecuted) return 'store'
   if (progress.unknown || progress.failedInSuccess) return 'hold'
   if (!refusal || refusal.spec.kind === 'upstream' || refusal.spec.kind === 'mapping' || refusal.spec === ERRORS.upstreamNotJson) return 'release'
   return 'hold'

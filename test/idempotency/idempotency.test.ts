@@ -91,7 +91,7 @@ for (const store of ['memory', 'redis'] as const) {
       t.equal(executions, before)
     })
 
-    t.test('a 4xx is kept, a 5xx is not', async (t) => {
+    t.test('a 4xx is kept; a 5xx holds the key for the lock (the backend may have acted before it failed), then a retry runs', async (t) => {
       const small = randomUUID()
       const refused = await post(gateway, { idempotencyKey: small, amount: '0' })
       const before = executions
@@ -99,11 +99,16 @@ for (const store of ['memory', 'redis'] as const) {
       t.same([again.status, again.text], [refused.status, refused.text])
       t.equal(refused.status, 400)
       t.equal(executions, before, 'the 4xx retry did not reach the backend')
+      const short = await gatewayWith(store, { idempotency: { lock: '1s' } })
+      t.teardown(() => short.close())
       const down = randomUUID()
-      t.equal((await post(gateway, { idempotencyKey: down, amount: '500' })).status, 503)
+      t.equal((await post(short, { idempotencyKey: down, amount: '500' })).status, 503)
       const beforeRetry = executions
-      t.equal((await post(gateway, { idempotencyKey: down, amount: '500' })).status, 503)
-      t.equal(executions - beforeRetry, 1, 'the retry after a 5xx ran again')
+      const inProgress = 'A request with this idempotency key is still being processed, retry later'
+      t.equal((await post(short, { idempotencyKey: down, amount: '500' })).json.message, inProgress, 'a retry meanwhile is refused')
+      t.equal(executions, beforeRetry, 'and never reaches the backend')
+      await until(async () => (await post(short, { idempotencyKey: down, amount: '500' })).json.message !== inProgress, { timeoutMs: 5000, everyMs: 100, what: 'the hold lapsed' })
+      t.equal(executions - beforeRetry, 1, 'after the lock the retry ran again')
     })
   })
 }

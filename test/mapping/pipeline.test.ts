@@ -119,6 +119,22 @@ routes:
         post: /internal/confirm
     status: "{$confirm.code}"
     response: { id: $pay.id }
+  - route: POST /accounts/{accountId}/collateral/link
+    upstream:
+      - name: legs
+        each: $body.legs
+        as: leg
+        concurrency: 1
+        post: /internal/links
+        body: { amount: $leg }
+    status: { $if: { $eq: ["$legs[1].code", 400] }, then: 400, else: 201 }
+    response: { id: x }
+  - route: POST /accounts/{accountId}/collateral/{collateralId}/addresses
+    upstream:
+      post: /internal/batch-addresses
+      pages: { items: done, size: 1 }
+    status: { $if: { $eq: [$body.code, 400] }, then: 400, else: 201 }
+    response: { id: x }
   - route: POST /accounts/{accountId}/transfers/withdrawals/peeraccount
     upstream:
       - name: legs
@@ -163,7 +179,7 @@ const stranger = buildCredential('key-3', { id: 'cred-3', subject: 'legacy/2', k
 const accounts = { items: ['a1', 'a2', 'a3', 'a4', 'a5'].map((ref) => ({ ref, name: `Account ${ref}` })) }
 const wallets = { wallets: ['w1', 'w2', 'w3', 'w4', 'w5'].map((wid, i) => ({ wid, minor: (i + 1) * 100 })) }
 
-function setup(answers: Record<string, Recorded[]> = {}) {
+function setup(answers: Record<string, Recorded[]> = {}, now: () => number = Date.now) {
   const backend = new RecordedBackend(
     new Map(
       Object.entries({
@@ -179,7 +195,7 @@ function setup(answers: Record<string, Recorded[]> = {}) {
   const options: PipelineOptions = {
     validators: new Map(),
     responseValidation: 'off',
-    idempotency: { store: new MemoryIdempotencyStore({ ttlMs: 60_000, lockMs: 5_000, maxEntries: 100 }), waitMs: 1_000 },
+    idempotency: { store: new MemoryIdempotencyStore({ ttlMs: 60_000, lockMs: 5_000, maxEntries: 100, now }), waitMs: 1_000 },
     metrics,
     upstream: backend,
     subjectHeader: 'x-legacy-user',
@@ -258,18 +274,25 @@ t.test('idempotency: a retry is answered from the store; another body with the s
   t.equal(elsewhere.replayed, false, 'and by target: k-1 on another account runs')
 })
 
-t.test('idempotency: a translated 4xx is stored; a 5xx is not, so a retry runs again', async (t) => {
-  const { backend, call } = setup({
-    'POST /internal/payouts': [
-      { status: 500, body: { error: 'boom' } },
-      { status: 422, body: { msg: 'too small' } },
-      { status: 200, body: { payout_id: 'never' } },
-    ],
-  })
+t.test('idempotency: a translated 4xx is stored; a 5xx holds the key for the lock, then a retry runs again', async (t) => {
+  let now = 0
+  const { backend, call } = setup(
+    {
+      'POST /internal/payouts': [
+        { status: 500, body: { error: 'boom' } },
+        { status: 422, body: { msg: 'too small' } },
+        { status: 200, body: { payout_id: 'never' } },
+      ],
+    },
+    () => now,
+  )
   const url = '/v2/accounts/a1/transfers/withdrawals/blockchain'
   const body = '{"idempotencyKey":"k-5xx","amount":"0.01"}'
   const failed = await call('POST', url, { body })
   t.same([failed.status, json(failed).errorType, failed.replayed], [502, 'internal-error', false], 'a 5xx answer')
+  await t.rejects(call('POST', url, { body }), { message: 'A request with this idempotency key is still being processed, retry later' }, 'held: the backend may have acted before it failed')
+  t.equal(backend.calls.length, 1)
+  now = 5_001
   const second = await call('POST', url, { body })
   t.equal(backend.calls.length, 2, 'the retry reached the backend')
   t.same([second.status, json(second), second.replayed], [400, { message: 'too small', errorType: 'amount-below-minimum' }, false])
@@ -341,10 +364,12 @@ t.test('a 5xx a rule made after an earlier call changed something is kept: a ret
   t.equal((await legs.call('POST', legsUrl, { body: legsBody })).replayed, true, 'per-item: kept too')
   t.equal(legs.backend.calls.length, 2)
 
-  const nothingDone = setup({ 'POST /internal/debits': [{ status: 503, body: {} }, { status: 201, body: { id: 'd-2' } }], 'POST /internal/credits': [{ status: 201, body: {} }] })
+  let now = 0
+  const nothingDone = setup({ 'POST /internal/debits': [{ status: 503, body: {} }, { status: 201, body: { id: 'd-2' } }], 'POST /internal/credits': [{ status: 201, body: {} }] }, () => now)
   t.equal((await nothingDone.call('POST', url, { body })).status, 500)
+  now = 5_001
   const clean = await nothingDone.call('POST', url, { body })
-  t.same([clean.status, clean.replayed], [201, false], 'a 5xx before anything changed: the retry runs')
+  t.same([clean.status, clean.replayed], [201, false], 'a 5xx before anything changed: held for the lock, then the retry runs')
 })
 
 t.test('per-item calls in parallel: every item counts, whichever failed first (attack review 9)', async (t) => {
@@ -396,7 +421,7 @@ t.test('attack review 10: a paged call that changes something, a templated 4xx a
   const executed = await templated.call('POST', '/v2/accounts/a1/liquidity/quotes/q-1/execute', { body: '{"idempotencyKey":"k-templated"}' })
   t.same([executed.status, json(executed).message], [502, 'The backend carried out part of this request and refused the rest: it needs reconciling'], 'a 4xx the status template makes after an earlier call changed something')
 
-  for (const proxy of [502, 504]) {
+  for (const proxy of [500, 502, 503, 504, 520, 524]) {
     const { backend, call } = setup({ 'POST /internal/addresses': [{ status: proxy, body: '<html>bad gateway</html>' }] })
     const body = `{"idempotencyKey":"k-proxy-${proxy}"}`
     t.equal((await call('POST', '/v2/accounts/a1/transfers/deposits/addresses', { body })).status >= 500, true)
@@ -404,9 +429,25 @@ t.test('attack review 10: a paged call that changes something, a templated 4xx a
       () => undefined,
       (err: unknown) => err as GatewayError,
     )
-    t.equal(retry?.spec.reason, 'idempotency_in_progress', `${proxy} from a proxy in front of the backend: nobody knows, held`)
+    t.equal(retry?.spec.reason, 'idempotency_in_progress', `${proxy}: the backend, or a proxy in front of it, may have acted before failing: held`)
     t.equal(backend.calls.length, 1)
   }
+})
+
+t.test('attack review 11: a templated 4xx after earlier items or pages of the same call went through is partial', async (t) => {
+  const items = setup({ 'POST /internal/links': [{ status: 201, body: { code: 201 } }, { status: 201, body: { code: 400 } }] })
+  const perItem = await items.call('POST', '/v2/accounts/a1/collateral/link', { body: '{"idempotencyKey":"k-items","legs":["1","2"]}' })
+  t.same([perItem.status, json(perItem).errorType], [502, 'internal-error'], `per-item: ${perItem.body}`)
+  const one = setup({ 'POST /internal/links': [{ status: 201, body: { code: 400 } }] })
+  const single = await one.call('POST', '/v2/accounts/a1/collateral/link', { body: '{"idempotencyKey":"k-one","legs":["1", "2"]}' })
+  t.equal(single.status, 502, 'the same with every item answering 400 in its body: items before the last went through')
+
+  const paged = setup({ 'POST /internal/batch-addresses?offset=0&limit=1': [{ status: 201, body: { done: [1] } }], 'POST /internal/batch-addresses?offset=1&limit=1': [{ status: 201, body: { done: [], code: 400 } }] })
+  const pagedAnswer = await paged.call('POST', '/v2/accounts/a1/collateral/c-1/addresses', { body: '{"idempotencyKey":"k-paged"}' })
+  t.same([pagedAnswer.status, json(pagedAnswer).errorType], [502, 'internal-error'], `paged: ${pagedAnswer.body}`)
+  const onePage = setup({ 'POST /internal/batch-addresses?offset=0&limit=1': [{ status: 201, body: { done: [], code: 400 } }] })
+  const onePageAnswer = await onePage.call('POST', '/v2/accounts/a1/collateral/c-1/addresses', { body: '{"idempotencyKey":"k-one-page"}' })
+  t.equal(onePageAnswer.status, 400, 'one request, its own verdict: the 4xx as the template makes it')
 })
 
 t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
