@@ -5,21 +5,33 @@ import { createPublicKey, X509Certificate } from 'node:crypto'
  * certificate: anyone holding it could then sign (algorithm confusion). A
  * guard against an operator's slip, not a classifier of every encoding: the
  * root defence is that a credential's key field must be the one its algorithm
- * takes (credential.ts). Recognised (attack reviews 7–10): PEM armour, OpenSSH
- * public keys, JWK and JWKS, DER as hex or base64(url), with prefixes (`0x`,
- * `hex:`), whitespace, escaped newlines, quotes or a stray character around it
- * and base64 of those once more, and an uncompressed EC point (with or without
- * its 04). Never a bare compressed point: half of all random 33-byte strings
- * are one.
+ * takes (credential.ts). Recognised (attack reviews 7–11): PEM armour, OpenSSH
+ * public keys, JWK and JWKS, DER as hex or base64(url) anywhere in the text
+ * (after a label or prefix, with whitespace, escaped newlines, quotes or a
+ * stray character around it, URL-encoded, or base64 of those once more), and
+ * an uncompressed EC point (with or without its 04). Not base58, nor a bare
+ * RSA modulus; never a bare compressed point: half of all random 33-byte
+ * strings are one.
  */
 export function isPublicMaterial(secret: string): boolean {
   const text = secret.replace(/^\uFEFF/, '').trim()
   if (ARMOUR.test(text) || SSH.test(text) || isJwk(text)) return true
-  return spellings(text).some((bytes) => ARMOUR.test(bytes.toString('latin1')) || isDerKeyOrCertificate(bytes) || isEcPoint(bytes) || spellings(bytes.toString('latin1')).some((inner) => isDerKeyOrCertificate(inner) || isEcPoint(inner)))
+  // The whole text, and what follows a label (`public_key: …`, `PUBKEY=…`, `rsa:…`).
+  const labelled = text.split(/[:=\s]/).at(-1) ?? ''
+  return [text, labelled].flatMap(spellings).some((bytes) => ARMOUR.test(bytes.toString('latin1')) || holdsKey(bytes) || spellings(bytes.toString('latin1')).some(holdsKey))
 }
 
-/** PEM armour: at least three dashes, BEGIN, then a key or certificate label (not "begin with the key"). */
-const ARMOUR = /-{3,}\s*BEGIN [A-Z0-9 ]*(?:KEY|CERTIFICATE)/i
+/** A DER key or certificate anywhere in `bytes` (a prefix before it misaligns nothing), or an EC point. */
+function holdsKey(bytes: Buffer): boolean {
+  if (isEcPoint(bytes)) return true
+  for (let at = bytes.indexOf(0x30); at !== -1 && at < 64; at = bytes.indexOf(0x30, at + 1)) {
+    if (isDerKeyOrCertificate(bytes.subarray(at))) return true
+  }
+  return false
+}
+
+/** PEM armour: at least two dashes, BEGIN, then a key or certificate label (not "begin with the key"). */
+const ARMOUR = /-{2,}\s*BEGIN [A-Z0-9 ]*(?:KEY|CERTIFICATE)/i
 const SSH = /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-\S+) AAAA/
 
 /** The bytes `text` may spell as hex or as base64(url), after prefixes and padding are set aside. */
@@ -27,20 +39,28 @@ function spellings(text: string): Buffer[] {
   const compact = text.replace(/\\[nr]|[\s"']/g, '').replace(/^(?:0x|hex:|base64:)/i, '')
   const decoded = [Buffer.from(decodeURIComponentSafe(compact).replace(/[^A-Za-z0-9+/_-]/g, '').replace(/-/g, '+').replace(/_/g, '/'), 'base64')]
   if (/^[0-9a-fA-F:-]+$/.test(compact)) decoded.push(Buffer.from(compact.replace(/[:-]/g, ''), 'hex'))
+  // A long run of hex digits inside other text (`pk_3082…`).
+  for (const run of compact.match(/[0-9a-fA-F]{40,}/g) ?? []) decoded.push(Buffer.from(run.length % 2 === 0 ? run : run.slice(0, -1), 'hex'))
   return decoded
 }
 
+/** URL-decoded, twice over if need be. */
 function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text)
-  } catch {
-    return text
+  let decoded = text
+  for (let round = 0; round < 2 && decoded.includes('%'); round++) {
+    try {
+      decoded = decodeURIComponent(decoded)
+    } catch {
+      break
+    }
   }
+  return decoded
 }
 
-/** A JWK or JWKS, also as an escaped JSON string: a "kty" member anywhere. */
+/** A JWK or JWKS, also as an escaped JSON string: a "kty" member anywhere, or an RSA modulus and exponent, or EC coordinates. */
 function isJwk(text: string): boolean {
-  return /\\?"kty\\?"\s*:/.test(text)
+  const member = (name: string) => new RegExp(`\\\\?"${name}\\\\?"\\s*:`).test(text)
+  return member('kty') || (member('n') && member('e')) || (member('x') && member('y'))
 }
 
 /** A DER SEQUENCE that parses as an SPKI or PKCS#1 public key or an X.509 certificate; bytes after it do not hide it. */
