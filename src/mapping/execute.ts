@@ -173,7 +173,7 @@ async function makeCall(route: CompiledRoute, call: CompiledCall, scope: Scope, 
 async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNullable<CompiledCall['each']>, items: unknown[], scope: Scope, options: ExecuteOptions, progress: Progress): Promise<unknown[]> {
   const bodies = new Array<unknown>(items.length)
   let next = 0
-  const failures: Array<{ index: number; error: unknown }> = []
+  const failures: Array<{ index: number; failure: ItemFailure }> = []
   const worker = async () => {
     while (failures.length === 0 && next < items.length) {
       const index = next++
@@ -181,15 +181,28 @@ async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNu
       const itemScope: Scope = { ...scope, [each.as]: items[index], index }
       try {
         bodies[index] = (await fetchAnswer(route, call, itemScope, ERRORS.mappingFailed, options, progress)).body
-      } catch (error) {
-        failures.push({ index, error })
+      } catch (failure) {
+        failures.push({ index, failure: failure as ItemFailure })
       }
     }
   }
   await Promise.all(Array.from({ length: Math.min(each.concurrency, items.length) }, worker))
-  // Read once every item has settled: an item that succeeded while another was refused counts, whichever came first.
-  if (failures.length > 0) throw afterProgress(route, failures.reduce((first, f) => (f.index < first.index ? f : first)).error, progress, options)
-  return bodies
+  if (failures.length === 0) return bodies
+  // Read once every item has settled: an item that succeeded, or failed after acting, while another was refused
+  // counts, whichever came first; the reported item's own outcome is judged after its refusal, as a single call's is.
+  const reported = failures.reduce((first, f) => (f.index < first.index ? f : first))
+  for (const { failure } of failures) if (failure !== reported.failure && failure.outcome) noteFailure(progress, failure.outcome)
+  const answer = afterProgress(route, reported.failure.error, progress, options)
+  if (reported.failure.outcome) noteFailure(progress, reported.failure.outcome)
+  throw answer
+}
+
+/** An item of a per-item call that failed, with what its request did when it can change something: judged with the others. */
+class ItemFailure {
+  constructor(
+    readonly error: unknown,
+    readonly outcome: CallOutcome | undefined,
+  ) {}
 }
 
 /**
@@ -212,9 +225,12 @@ async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scop
     if (changes && !call.pages) progress.succeeded++
     return answer
   } catch (err) {
-    if (changes) noteFailure(progress, outcome)
     // A per-item call's items are judged together once all have settled (forEachItem).
-    throw call.each ? err : afterProgress(route, err, progress, options)
+    if (call.each) throw new ItemFailure(err, changes ? outcome : undefined)
+    // Judged by what the other requests did: a call's own 5xx, turned into a 4xx by its rules, is its refusal, not progress.
+    const answer = afterProgress(route, err, progress, options)
+    if (changes) noteFailure(progress, outcome)
+    throw answer
   }
 }
 

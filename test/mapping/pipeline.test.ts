@@ -96,10 +96,17 @@ routes:
       - when: { status: 422 }
         errorType: bad-request
         message: $body.msg
+      - when: { status: 500, $body.error.code: INTERNAL }
+        errorType: bad-request
+        message: refused
     response: { id: done }
   - route: POST /accounts/{accountId}/transfers/deposits/addresses
     upstream: { post: /internal/addresses }
     status: 201
+    errors:
+      - when: { status: 500, $body.error.code: INTERNAL }
+        errorType: bad-request
+        message: refused
     response: { id: $body.id }
   - route: POST /accounts/{accountId}/liquidity/quotes
     upstream:
@@ -448,6 +455,19 @@ t.test('attack review 11: a templated 4xx after earlier items or pages of the sa
   const onePage = setup({ 'POST /internal/batch-addresses?offset=0&limit=1': [{ status: 201, body: { done: [], code: 400 } }] })
   const onePageAnswer = await onePage.call('POST', '/v2/accounts/a1/collateral/c-1/addresses', { body: '{"idempotencyKey":"k-one-page"}' })
   t.equal(onePageAnswer.status, 400, 'one request, its own verdict: the 4xx as the template makes it')
+})
+
+t.test('attack review 12: a call\'s own 5xx that its rules make a 4xx is its refusal, not progress', async (t) => {
+  const refusal = { status: 500, body: { error: { code: 'INTERNAL' } } }
+  const single = setup({ 'POST /internal/addresses': [refusal] })
+  const answer = await single.call('POST', '/v2/accounts/a1/transfers/deposits/addresses', { body: '{"idempotencyKey":"k-own-5xx"}' })
+  t.same([answer.status, json(answer)], [400, { message: 'refused', errorType: 'bad-request' }], 'a single call: the 4xx its rule makes')
+  const oneItem = setup({ 'POST /internal/orders': [refusal] })
+  const item = await oneItem.call('POST', '/v2/accounts/a1/trading/orders', { body: '{"idempotencyKey":"k-own-item","legs":["1"]}' })
+  t.equal(item.status, 400, 'one item: the same')
+  const twoItems = setup({ 'POST /internal/orders': [refusal, { status: 201, body: {} }] })
+  const partial = await twoItems.call('POST', '/v2/accounts/a1/trading/orders', { body: '{"idempotencyKey":"k-other-item","legs":["1","2"]}' })
+  t.equal(partial.status, 502, 'while another item went through: partial')
 })
 
 t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
