@@ -16,9 +16,10 @@ import { createPublicKey, X509Certificate } from 'node:crypto'
 export function isPublicMaterial(secret: string): boolean {
   const text = secret.replace(/^\uFEFF/, '').trim()
   if (ARMOUR.test(text) || SSH.test(text) || isJwk(text)) return true
-  // The whole text, and what follows a label (`public_key: …`, `PUBKEY=…`, `rsa:…`).
-  const labelled = text.split(/[:=\s]/).at(-1) ?? ''
-  return [text, labelled].flatMap(spellings).some((bytes) => ARMOUR.test(bytes.toString('latin1')) || holdsKey(bytes) || spellings(bytes.toString('latin1')).some(holdsKey))
+  // The whole text, what follows a label (`public_key: …`, `PUBKEY=…`, `rsa:…`), and what follows its first line or
+  // separator (a label above base64 printed over several lines).
+  const afterLabel = [text.split(/[:=\s]/).at(-1) ?? '', text.replace(/^[^:=\n]*[:=\n]/, '')]
+  return [text, ...afterLabel].flatMap(spellings).some((bytes) => ARMOUR.test(bytes.toString('latin1')) || holdsKey(bytes) || spellings(bytes.toString('latin1')).some(holdsKey))
 }
 
 /** A DER key or certificate anywhere in `bytes` (a prefix before it misaligns nothing), or an EC point. */
@@ -37,7 +38,9 @@ const SSH = /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-\S+) AAAA/
 /** The bytes `text` may spell as hex or as base64(url), after prefixes and padding are set aside. */
 function spellings(text: string): Buffer[] {
   const compact = text.replace(/\\[nr]|[\s"']/g, '').replace(/^(?:0x|hex:|base64:)/i, '')
-  const decoded = [Buffer.from(decodeURIComponentSafe(compact).replace(/[^A-Za-z0-9+/_-]/g, '').replace(/-/g, '+').replace(/_/g, '/'), 'base64')]
+  const base64 = decodeURIComponentSafe(compact).replace(/[^A-Za-z0-9+/_-]/g, '').replace(/-/g, '+').replace(/_/g, '/')
+  // At each of the four alignments: a prefix of any length before the base64 (`pk_`, `pub;`) shifts every byte after it.
+  const decoded = [0, 1, 2, 3].map((skip) => Buffer.from(base64.slice(skip), 'base64'))
   if (/^[0-9a-fA-F:-]+$/.test(compact)) decoded.push(Buffer.from(compact.replace(/[:-]/g, ''), 'hex'))
   // A long run of hex digits inside other text (`pk_3082…`).
   for (const run of compact.match(/[0-9a-fA-F]{40,}/g) ?? []) decoded.push(Buffer.from(run.length % 2 === 0 ? run : run.slice(0, -1), 'hex'))

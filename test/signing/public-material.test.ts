@@ -69,6 +69,13 @@ const refused: Record<string, string> = {
   'armourless, labelled rsa:': `rsa:${armourless}`,
   'armourless, after key-': `key-${armourless}`,
   'DER hex after pk_': `pk_${rsaDer.toString('hex')}`,
+  'armourless after pk_ (attack review 12)': `pk_${armourless}`,
+  'armourless after pub;': `pub;${armourless}`,
+  'armourless inside publicKey(…)': `publicKey(${armourless})`,
+  'an EC key after key#': `key#${k1Der.toString('base64')}`,
+  'a label, then base64 over several lines': `Public key:\n${armourless.replace(/(.{64})/g, '$1\n')}`,
+  'a label, then base64 over CRLF lines of 76': `key: ${armourless.replace(/(.{76})/g, '$1\r\n')}`,
+  'PUBLIC KEY, then base64 lines': `PUBLIC KEY\n${armourless.replace(/(.{64})/g, '$1\n')}`,
   'PEM with two-dash armour': (rsa.publicForms.spki as string).replace(/-----/g, '--'),
   'DER, base64, URL-encoded twice': encodeURIComponent(encodeURIComponent(rsaDer.toString('base64'))),
   'binary DER read as text': rsaDer.toString('utf8'),
@@ -90,6 +97,7 @@ t.test('random secrets in the usual formats are never taken for keys (attack rev
     'hex of 33 bytes': () => randomBytes(33).toString('hex'),
     'upper-case hex, 44 characters': () => randomBytes(22).toString('hex').toUpperCase(),
     '44 alphanumerics': () => Array.from(randomBytes(44), (b) => alphanumeric[b % alphanumeric.length]).join(''),
+    'a label, then base64 of 48 bytes': () => `user: ${randomBytes(48).toString('base64')}`,
   }
   for (const [format, make] of Object.entries(formats)) {
     const refused = Array.from({ length: 2000 }, make).filter((secret) => {
