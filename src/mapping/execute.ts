@@ -119,8 +119,10 @@ interface CallOutcome {
 /** Connection errors that mean the request never left: nothing can have happened at the backend. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
-/** A failed call that can change something, added to the request's progress. */
-function noteFailure(progress: Progress, outcome: CallOutcome): void {
+/** A failed call that can change something, added to the request's progress, unless `error` (its answer) is a refusal. */
+function noteFailure(progress: Progress, outcome: CallOutcome, error: unknown): void {
+  // Refused: the backend's 4xx, or an answer the route's rules read as a client error, whatever its status.
+  if (error instanceof GatewayError && error.spec.status >= 400 && error.spec.status <= 499) return
   if (outcome.failedInSuccess) progress.failedInSuccess = true
   else if (outcome.status >= 200 && outcome.status <= 399) progress.acted = true
   // Nothing came back, or a 5xx: the backend may have acted before it failed, and a proxy in front of it says 5xx
@@ -191,9 +193,9 @@ async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNu
   // Read once every item has settled: an item that succeeded, or failed after acting, while another was refused
   // counts, whichever came first; the reported item's own outcome is judged after its refusal, as a single call's is.
   const reported = failures.reduce((first, f) => (f.index < first.index ? f : first))
-  for (const { failure } of failures) if (failure !== reported.failure && failure.outcome) noteFailure(progress, failure.outcome)
+  for (const { failure } of failures) if (failure !== reported.failure && failure.outcome) noteFailure(progress, failure.outcome, failure.error)
   const answer = afterProgress(route, reported.failure.error, progress, options)
-  if (reported.failure.outcome) noteFailure(progress, reported.failure.outcome)
+  if (reported.failure.outcome) noteFailure(progress, reported.failure.outcome, reported.failure.error)
   throw answer
 }
 
@@ -229,7 +231,7 @@ async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scop
     if (call.each) throw new ItemFailure(err, changes ? outcome : undefined)
     // Judged by what the other requests did: a call's own 5xx, turned into a 4xx by its rules, is its refusal, not progress.
     const answer = afterProgress(route, err, progress, options)
-    if (changes) noteFailure(progress, outcome)
+    if (changes) noteFailure(progress, outcome, err)
     throw answer
   }
 }

@@ -25,7 +25,7 @@ export function isPublicMaterial(secret: string): boolean {
 /** A DER key or certificate anywhere in `bytes` (a prefix before it misaligns nothing), or an EC point. */
 function holdsKey(bytes: Buffer): boolean {
   if (isEcPoint(bytes)) return true
-  for (let at = bytes.indexOf(0x30); at !== -1 && at < 64; at = bytes.indexOf(0x30, at + 1)) {
+  for (let at = bytes.indexOf(0x30); at !== -1; at = bytes.indexOf(0x30, at + 1)) {
     if (isDerKeyOrCertificate(bytes.subarray(at))) return true
   }
   return false

@@ -76,6 +76,7 @@ const refused: Record<string, string> = {
   'a label, then base64 over several lines': `Public key:\n${armourless.replace(/(.{64})/g, '$1\n')}`,
   'a label, then base64 over CRLF lines of 76': `key: ${armourless.replace(/(.{76})/g, '$1\r\n')}`,
   'PUBLIC KEY, then base64 lines': `PUBLIC KEY\n${armourless.replace(/(.{64})/g, '$1\n')}`,
+  'a long label, a space, then base64 lines (attack review 13)': `${'the exchange public verification key for the production environment'.repeat(2)} ${armourless.replace(/(.{64})/g, '$1\n')}`,
   'PEM with two-dash armour': (rsa.publicForms.spki as string).replace(/-----/g, '--'),
   'DER, base64, URL-encoded twice': encodeURIComponent(encodeURIComponent(rsaDer.toString('base64'))),
   'binary DER read as text': rsaDer.toString('utf8'),
