@@ -139,7 +139,7 @@ function noteFailure(progress: Progress, outcome: CallOutcome, error: unknown): 
  * the refusal is logged as its cause.
  */
 function afterProgress(route: CompiledRoute, err: unknown, progress: Progress, options: ExecuteOptions): unknown {
-  if (!(progress.succeeded > 0 || progress.acted || progress.unknown) || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
+  if (!(progress.succeeded > 0 || progress.acted || progress.unknown || progress.failedInSuccess) || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
   return partiallyExecuted(route, `a call was refused (${err.spec.status} ${err.message})`, options, err)
 }
 

@@ -25,7 +25,8 @@ export function isPublicMaterial(secret: string): boolean {
 /** A DER key or certificate anywhere in `bytes` (a prefix before it misaligns nothing), or an EC point. */
 function holdsKey(bytes: Buffer): boolean {
   if (isEcPoint(bytes)) return true
-  for (let at = bytes.indexOf(0x30); at !== -1; at = bytes.indexOf(0x30, at + 1)) {
+  // Within the first 4 KiB: past a key's own length (an RSA-4096 SPKI is 550 bytes) plus any label, and the scan stays cheap.
+  for (let at = bytes.indexOf(0x30); at !== -1 && at < 4096; at = bytes.indexOf(0x30, at + 1)) {
     if (isDerKeyOrCertificate(bytes.subarray(at))) return true
   }
   return false

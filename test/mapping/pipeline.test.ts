@@ -99,6 +99,9 @@ routes:
       - when: { status: 500, $body.error.code: INTERNAL }
         errorType: bad-request
         message: refused
+      - when: { $body.ok: false }
+        errorType: internal-error
+        message: failed inside a success
     response: { id: done }
   - route: POST /accounts/{accountId}/transfers/deposits/addresses
     upstream: { post: /internal/addresses }
@@ -471,6 +474,9 @@ t.test('attack review 12: a call\'s own 5xx that its rules make a 4xx is its ref
   const twoItems = setup({ 'POST /internal/orders': [refusal, { status: 201, body: {} }] })
   const partial = await twoItems.call('POST', '/v2/accounts/a1/trading/orders', { body: '{"idempotencyKey":"k-other-item","legs":["1","2"]}' })
   t.equal(partial.status, 502, 'while another item went through: partial')
+  const failedInside = setup({ 'POST /internal/orders': [{ status: 422, body: { msg: 'no' } }, { status: 200, body: { ok: false } }] })
+  const inside = await failedInside.call('POST', '/v2/accounts/a1/trading/orders', { body: '{"idempotencyKey":"k-inside","legs":["1","2"]}' })
+  t.equal(inside.status, 502, 'while another item failed inside a success, which may have acted (attack review 14): partial')
 })
 
 t.test('pagination: limit, startingAfter, endingBefore; refusals before the backend is called', async (t) => {
