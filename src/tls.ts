@@ -71,14 +71,13 @@ export class ReloadablePool extends Dispatcher {
     return this.current.dispatch(options, handler)
   }
 
-  /** Applies a reload's TLS; true when it changed and the connections were replaced. */
-  update(tls: ClientTls | undefined): boolean {
-    if (sameClientTls(this.tls, tls)) return false
+  /** Applies a reload's TLS: when it changed, the connections are replaced. */
+  update(tls: ClientTls | undefined): void {
+    if (sameClientTls(this.tls, tls)) return
     const retired = this.current
     this.tls = tls
     this.current = this.build(tls)
     void retired.close()
-    return true
   }
 
   override close(): Promise<void>

@@ -42,18 +42,17 @@ export function keyDigest(apiKey: string): string {
   return 'k-' + createHash('sha256').update(apiKey).digest('hex').slice(0, 16)
 }
 
-/** Parses the key once; throws SchemeError / KeyError on a bad record. */
 /** Where a credential keeps its key: HMAC's is a shared secret, every other algorithm's a public key. */
 export function keyFieldFor(algorithm: SigningScheme['algorithm']): 'secret' | 'publicKey' {
   return algorithm === 'hmac' ? 'secret' : 'publicKey'
 }
 
+/** Parses the key once; throws SchemeError / KeyError on a bad record. */
 export function buildCredential(apiKey: string, record: CredentialRecord, defaultScheme: SigningScheme): Credential {
   const scheme = parseScheme({ ...defaultScheme, ...record.scheme })
   // A public key where a secret is expected would make it an HMAC secret that anyone holding it can sign with.
-  if (record.keyField !== undefined && record.keyField !== keyFieldFor(scheme.algorithm)) {
-    throw new CredentialRecordError(`${scheme.algorithm} credentials take "${keyFieldFor(scheme.algorithm)}", not "${record.keyField}"`)
-  }
+  const keyField = keyFieldFor(scheme.algorithm)
+  if (record.keyField !== undefined && record.keyField !== keyField) throw new CredentialRecordError(`${scheme.algorithm} credentials take "${keyField}", not "${record.keyField}"`)
   const id = record.id ?? keyDigest(apiKey)
   if (!CREDENTIAL_ID.test(id)) throw new CredentialRecordError(`credential id ${JSON.stringify(id)} must match ${CREDENTIAL_ID}`)
   return {

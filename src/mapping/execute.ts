@@ -79,7 +79,7 @@ export async function executeRoute(route: CompiledRoute, request: RouteRequest, 
   } catch (err) {
     throw translationError(route, err, ERRORS.mappingFailed, options)
   }
-  if (changedBefore && result.status >= 400 && result.status <= 499) throw partiallyExecuted(route, `the route answered ${result.status}`, options)
+  if (changedBefore && isClientError(result.status)) throw partiallyExecuted(route, `the route answered ${result.status}`, options)
   return result
 }
 
@@ -119,10 +119,16 @@ interface CallOutcome {
 /** Connection errors that mean the request never left: nothing can have happened at the backend. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
+const isClientError = (status: number) => status >= 400 && status <= 499
+
+/** Refused: the backend's 4xx, or an answer the route's rules read as a client error, whatever its status. */
+function isRefusal(err: unknown): err is GatewayError {
+  return err instanceof GatewayError && isClientError(err.spec.status)
+}
+
 /** A failed call that can change something, added to the request's progress, unless `error` (its answer) is a refusal. */
 function noteFailure(progress: Progress, outcome: CallOutcome, error: unknown): void {
-  // Refused: the backend's 4xx, or an answer the route's rules read as a client error, whatever its status.
-  if (error instanceof GatewayError && error.spec.status >= 400 && error.spec.status <= 499) return
+  if (isRefusal(error)) return
   if (outcome.failedInSuccess) progress.failedInSuccess = true
   else if (outcome.status >= 200 && outcome.status <= 399) progress.acted = true
   // Nothing came back, or a 5xx: the backend may have acted before it failed, and a proxy in front of it says 5xx
@@ -139,8 +145,18 @@ function noteFailure(progress: Progress, outcome: CallOutcome, error: unknown): 
  * the refusal is logged as its cause.
  */
 function afterProgress(route: CompiledRoute, err: unknown, progress: Progress, options: ExecuteOptions): unknown {
-  if (!(progress.succeeded > 0 || progress.acted || progress.unknown || progress.failedInSuccess) || !(err instanceof GatewayError) || err.spec.status < 400 || err.spec.status > 499) return err
+  if (!(progress.succeeded > 0 || progress.acted || progress.unknown || progress.failedInSuccess) || !isRefusal(err)) return err
   return partiallyExecuted(route, `a call was refused (${err.spec.status} ${err.message})`, options, err)
+}
+
+/**
+ * What a failed request answers: judged by what the other requests did (a call's own 5xx, turned into a 4xx by its
+ * rules, is its refusal, not progress before it), then its own `outcome` added to the progress.
+ */
+function judged(route: CompiledRoute, err: unknown, outcome: CallOutcome | undefined, progress: Progress, options: ExecuteOptions): unknown {
+  const answer = afterProgress(route, err, progress, options)
+  if (outcome) noteFailure(progress, outcome, err)
+  return answer
 }
 
 function partiallyExecuted(route: CompiledRoute, what: string, options: ExecuteOptions, cause?: unknown): GatewayError {
@@ -194,9 +210,7 @@ async function forEachItem(route: CompiledRoute, call: CompiledCall, each: NonNu
   // counts, whichever came first; the reported item's own outcome is judged after its refusal, as a single call's is.
   const reported = failures.reduce((first, f) => (f.index < first.index ? f : first))
   for (const { failure } of failures) if (failure !== reported.failure && failure.outcome) noteFailure(progress, failure.outcome, failure.error)
-  const answer = afterProgress(route, reported.failure.error, progress, options)
-  if (reported.failure.outcome) noteFailure(progress, reported.failure.outcome, reported.failure.error)
-  throw answer
+  throw judged(route, reported.failure.error, reported.failure.outcome, progress, options)
 }
 
 /** An item of a per-item call that failed, with what its request did when it can change something: judged with the others. */
@@ -229,10 +243,7 @@ async function fetchAnswer(route: CompiledRoute, call: CompiledCall, scope: Scop
   } catch (err) {
     // A per-item call's items are judged together once all have settled (forEachItem).
     if (call.each) throw new ItemFailure(err, changes ? outcome : undefined)
-    // Judged by what the other requests did: a call's own 5xx, turned into a 4xx by its rules, is its refusal, not progress.
-    const answer = afterProgress(route, err, progress, options)
-    if (changes) noteFailure(progress, outcome, err)
-    throw answer
+    throw judged(route, err, changes ? outcome : undefined, progress, options)
   }
 }
 
