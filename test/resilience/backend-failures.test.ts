@@ -28,7 +28,8 @@ t.test('backend slow beyond the timeout, then down: 504 / 502, no stuck sockets,
   t.ok(sockets <= 16, `connections from the gateway to the backend after 120 timeouts: ${sockets} (pool of 16)`)
   await backend.close()
   const down = await burst()
-  t.ok(down.every((r) => r.status === 502), '40 requests to a stopped backend: all 502')
+  // Each answer that is not a 502, with its text: a bare "not ok" (seen once in CI under load) says nothing of why.
+  t.same(down.filter((r) => r.status !== 502).map((r) => `${r.status} ${r.text}`), [], '40 requests to a stopped backend: all 502')
   global.gc?.()
   t.ok(process.memoryUsage().heapUsed - heap < 16 * 1024 * 1024, `heap growth ${Math.round((process.memoryUsage().heapUsed - heap) / 1024)} KiB`)
 })
